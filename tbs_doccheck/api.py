@@ -1,0 +1,148 @@
+"""The Python API: wires read → nlp → elements → score into ``CheckResult`` models."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from . import score
+from .elements import extract
+from .models import CheckResult, ElementResult, ReportInput
+from .nlp import build_nlp
+from .rules import PatternSet, load_patterns
+
+try:
+    __version__ = version("tbs-doccheck")
+except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = "0.0.0+checkout"
+
+
+class Checker:
+    """Checks TBS reports against the CPT 77092 documentation elements.
+
+    Build one per process: the spaCy pipeline is loaded once and reused.
+
+    Example:
+        >>> checker = Checker()
+        >>> result = checker.check_text(report_text, report_id="r1")
+        >>> result.verdict, result.missing
+    """
+
+    def __init__(self, patterns_dir: str | None = None, batch_size: int = 32) -> None:
+        """Load the pattern set and build the pipeline.
+
+        Args:
+            patterns_dir: A folder of pattern files to use instead of the shipped set.
+            batch_size: Documents per ``nlp.pipe`` batch in :meth:`check_many`.
+        """
+        self.patterns: PatternSet = load_patterns(patterns_dir)
+        self.nlp: Language = build_nlp(self.patterns, patterns_dir)
+        self.batch_size = batch_size
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Tool and pattern-set versions stamped on every result."""
+        return {"tool_version": __version__, "patterns_version": self.patterns.manifest.version}
+
+    def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None) -> CheckResult:
+        found = extract(doc, self.patterns)
+        elements = {
+            eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected)
+            for eid, f in found.elements.items()
+        }
+        return CheckResult(
+            id=report_id,
+            source=source,
+            position=position,
+            verdict=score.verdict(elements),
+            elements=elements,
+            requirements=score.requirements(elements),
+            missing=score.missing_elements(elements),
+            tbs_value=found.tbs_value,
+            tbs_region=found.tbs_region,
+            signer=found.signer,
+            signature_status=found.signature_status,
+            **self.versions,
+        )
+
+    def error_result(self, report: ReportInput) -> CheckResult:
+        """The ``verdict: "error"`` result for an input that could not be read."""
+        err = report.error
+        return CheckResult(
+            id=report.id,
+            source=report.source,
+            position=report.position,
+            verdict="error",
+            error=err.message if err else "no text",
+            error_code=err.code if err else None,
+            **self.versions,
+        )
+
+    def check_text(self, text: str, report_id: str | None = None, source: str | None = None) -> CheckResult:
+        """Check one report.
+
+        Args:
+            text: The whole report text.
+            report_id: The id stamped on the result (``"report"`` when None).
+            source: Where the text came from (a path), if anywhere.
+
+        Returns:
+            The :class:`CheckResult`; ``verdict`` is ``pass`` only when all five elements are met.
+        """
+        return self._result(self.nlp(text), report_id or "report", source, None)
+
+    def check_input(self, report: ReportInput) -> CheckResult:
+        """Check one :class:`ReportInput`; read errors become ``verdict: "error"`` results."""
+        if report.error is not None or report.text is None:
+            return self.error_result(report)
+        return self._result(self.nlp(report.text), report.id, report.source, report.position)
+
+    def check_many(self, items: Iterable[str | ReportInput]) -> Iterator[CheckResult]:
+        """Check many reports through ``nlp.pipe``, yielding results in input order.
+
+        Args:
+            items: Report texts (ids ``report-1``, ``report-2``… by position) or :class:`ReportInput`.
+
+        Yields:
+            One :class:`CheckResult` per item, in the order given.
+        """
+        pending: list[ReportInput] = []
+        for n, item in enumerate(items, start=1):
+            report = item if isinstance(item, ReportInput) else ReportInput(id=f"report-{n}", text=item)
+            pending.append(report)
+            if len(pending) >= self.batch_size:
+                yield from self._run_batch(pending)
+                pending = []
+        if pending:
+            yield from self._run_batch(pending)
+
+    def _run_batch(self, batch: list[ReportInput]) -> Iterator[CheckResult]:
+        readable = [r for r in batch if r.error is None and r.text is not None]
+        docs = iter(self.nlp.pipe((r.text for r in readable), batch_size=self.batch_size))
+        for report in batch:
+            if report.error is None and report.text is not None:
+                yield self._result(next(docs), report.id, report.source, report.position)
+            else:
+                yield self.error_result(report)
+
+
+_default: Checker | None = None
+_lock = threading.Lock()
+
+
+def get_checker() -> Checker:
+    """The process-wide :class:`Checker`, built on first use."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Checker()
+        return _default
+
+
+def check_text(text: str, report_id: str | None = None) -> CheckResult:
+    """Check one report with the process-wide :class:`Checker`."""
+    return get_checker().check_text(text, report_id)

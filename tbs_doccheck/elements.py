@@ -1,0 +1,419 @@
+"""Element findings: the only code that reads spaCy spans, turning them into decisions with evidence."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span
+
+from .models import ELEMENT_IDS, ElementId, Evidence, Signer
+from .nlp import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
+from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
+from .nlp.tbs_value import TbsCandidate
+from .rules import ElementsRules, PatternSet
+
+# Sections whose inline header text ("Comparison: DXA 2021") only covers its own line.
+_LINE_SCOPED_SECTIONS = frozenset({"comparison", "history", "indication", "boilerplate"})
+_MODIFIER_REASONS = {
+    "NEGATED_EXISTENCE": "negated",
+    "HYPOTHETICAL": "hypothetical or conditional",
+    "FUTURE": "about a future study",
+    "HISTORICAL": "about a prior study or the past",
+    "DEFINITION": "generic definition or boilerplate",
+    "REFERENCE": "a reference range or threshold",
+    "FAMILY": "about someone else",
+}
+_SECTION_REASONS = {
+    "comparison": "in the comparison line",
+    "history": "in the history",
+    "boilerplate": "in explanatory boilerplate",
+    "recommendations": "only in the recommendations/plan",
+    "indication": "in the indication",
+}
+
+
+@dataclass
+class ElementFinding:
+    """What the NLP found for one element, before scoring."""
+
+    element: ElementId
+    satisfied: bool
+    reason: str
+    evidence: list[Evidence] = field(default_factory=list)
+    rejected: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class DocFindings:
+    """Every element finding for one report, plus the values read beside them."""
+
+    elements: dict[ElementId, ElementFinding]
+    tbs_value: float | None = None
+    tbs_region: str | None = None
+    signer: Signer | None = None
+    signature_status: str | None = None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    placeholder: re.Pattern[str]
+    risk_qualifier: re.Pattern[str]
+    source_link: re.Pattern[str]
+    full_date: re.Pattern[str]
+    year: re.Pattern[str]
+    dated_after_value: re.Pattern[str]
+
+
+_COMPILED: dict[int, tuple[ElementsRules, _Compiled]] = {}
+
+
+def _compiled(rules: ElementsRules) -> _Compiled:
+    # Keyed by identity: pattern sets are frozen and loaded once, but hold unhashable dicts.
+    hit = _COMPILED.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    compiled = _Compiled(
+        rules.placeholder.compile(),
+        rules.risk_qualifier.compile(),
+        rules.source_link.compile(),
+        rules.full_date.compile(),
+        rules.year.compile(),
+        rules.dated_after_value.compile(),
+    )
+    _COMPILED[id(rules)] = (rules, compiled)
+    return compiled
+
+
+class _Reader:
+    """Per-document helpers: sections, sentences, dates, modifiers, evidence."""
+
+    def __init__(self, doc: Doc, patterns: PatternSet) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.rules = patterns.elements
+        self.rx = _compiled(patterns.elements)
+        self.report_year = self._report_year()
+        self._sections = self._section_scopes()
+        self._starts = [s[0] for s in self._sections]
+
+    # -- dates --------------------------------------------------------------------------
+    def _report_year(self) -> int | None:
+        years = [int(next(g for g in m.groups() if g)) for m in self.rx.full_date.finditer(self.text)]
+        return max(years) if years else None
+
+    def is_past_year(self, year: int) -> bool:
+        return self.report_year is not None and year < self.report_year
+
+    # -- sections -----------------------------------------------------------------------
+    def _section_scopes(self) -> list[tuple[int, int, str | None, int]]:
+        """(body_start_char, scope_end_char, category, title_start_char) for each section."""
+        text = self.text
+        out: list[tuple[int, int, str | None, int]] = []
+        for sec in self.doc._.sections:
+            title_start = self.doc[sec.title_span[0]].idx if sec.title_span[0] < len(self.doc) else len(text)
+            body_start = self.doc[sec.body_span[0]].idx if sec.body_span[0] < len(self.doc) else len(text)
+            body_end = (
+                self.doc[sec.body_span[1] - 1].idx + len(self.doc[sec.body_span[1] - 1])
+                if sec.body_span[1] > sec.body_span[0]
+                else body_start
+            )
+            cat = sec.category
+            if cat is not None:
+                line_end = text.find("\n", title_start)
+                line_end = len(text) if line_end == -1 else line_end
+                inline = text[body_start:line_end].strip() if body_start <= line_end else ""
+                blank = re.search(r"\n[ \t]*\n", text[body_start:body_end])
+                para_end = body_start + blank.start() if blank else body_end
+                if cat in _LINE_SCOPED_SECTIONS and inline:
+                    scope_end = line_end
+                else:
+                    scope_end = para_end
+                out.append((title_start, scope_end, cat, title_start))
+        out.sort()
+        return out
+
+    def scoped_section(self, span: Span) -> str | None:
+        """The section whose scope holds ``span`` (None outside any scoped section)."""
+        pos = span.start_char
+        i = bisect_right(self._starts, pos) - 1
+        if i < 0:
+            return None
+        _, end, cat, _ = self._sections[i]
+        return cat if pos < end else None
+
+    def section_name(self, span: Span) -> str | None:
+        tok = span[0]
+        return tok._.section_category if tok._.section is not None else None
+
+    # -- context ------------------------------------------------------------------------
+    def modifiers(self, span: Span) -> list[tuple[str, str, str]]:
+        """Effective ConText modifiers of ``span`` as (category, rule id, modifier text)."""
+        out = []
+        for mod in span._.modifiers:
+            cat = mod.category
+            start, end = mod.modifier_span
+            words = self.doc[start:end].text
+            if cat == "HISTORICAL_DATE":
+                m = self.rx.year.search(words)
+                if not (m and self.is_past_year(int(m.group(0)))):
+                    continue
+                cat = "HISTORICAL"
+            rule_id = (mod.rule.metadata or {}).get("id", cat)
+            out.append((cat, rule_id, words))
+        return out
+
+    def placeholder(self, span: Span) -> bool:
+        """Whether ``span`` is (inside) a blank template placeholder."""
+        text = self.text
+        if self.rx.placeholder.search(span.text):
+            return True
+        line_start = text.rfind("\n", 0, span.start_char) + 1
+        line_end = text.find("\n", span.end_char)
+        line_end = len(text) if line_end == -1 else line_end
+        for m in self.rx.placeholder.finditer(text, line_start, line_end):
+            if m.start() <= span.start_char and span.end_char <= m.end():
+                return True
+        return False
+
+    def sentence(self, span: Span) -> str:
+        return span.sent.text if span.doc.has_annotation("SENT_START") else span.text
+
+    def evidence(self, span: Span, reason: str, start: int | None = None, end: int | None = None) -> Evidence:
+        s = span.start_char if start is None else start
+        e = span.end_char if end is None else end
+        rule = getattr(span._, "target_rule", None)
+        rule_id = (rule.metadata or {}).get("id") if rule is not None and rule.metadata else None
+        return Evidence(text=self.text[s:e], start=s, end=e, section=self.section_name(span),
+                        rule_id=rule_id or span.label_, reason=reason)
+
+    def rejection(self, span: Span, element: ElementId, extra_sections: bool = True) -> str | None:
+        """Why a mention does not count for ``element`` (None when it counts)."""
+        if self.placeholder(span):
+            return "a blank template placeholder"
+        policy = self.rules.elements[element]  # type: ignore[index]
+        for cat, rule_id, words in self.modifiers(span):
+            if cat in policy.disqualifying_modifiers:
+                return f"{_MODIFIER_REASONS.get(cat, cat.lower())} ('{_one_line(words)}', {rule_id})"
+        sec = self.scoped_section(span)
+        if extra_sections and sec in policy.excluded_sections:
+            return _SECTION_REASONS.get(sec, f"in the {sec} section")
+        return None
+
+
+def _one_line(s: str, limit: int = 60) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _targets(doc: Doc, *labels: str) -> list[Span]:
+    group = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
+    return sorted((s for s in group if s.label_ in labels), key=lambda s: (s.start_char, s.end_char))
+
+
+def _imaging_source(r: _Reader) -> ElementFinding:
+    ev: list[Evidence] = []
+    rej: list[Evidence] = []
+    for span in _targets(r.doc, "MODALITY", "MODALITY_OTHER"):
+        why = r.rejection(span, "imaging_source")
+        if why is None and span.label_ == "MODALITY_OTHER" and not r.rx.source_link.search(r.sentence(span)):
+            why = "not stated to be the source of the TBS"
+        if why:
+            rej.append(r.evidence(span, f"does not count: {why}"))
+        else:
+            ev.append(r.evidence(span, "names the imaging study that gave the TBS"))
+    if ev:
+        return ElementFinding("imaging_source", True, f"Imaging study named: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+    if rej:
+        return ElementFinding("imaging_source", False,
+                              f"The only modality mentions do not describe this exam: {rej[0].reason.removeprefix('does not count: ')}.",
+                              [], rej[:5])
+    return ElementFinding("imaging_source", False,
+                          "No imaging modality (DXA/DEXA, densitometry, bone density scan) is named as the TBS source.")
+
+
+def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
+    lo, hi = 0.5, 2.0
+    accepted: list[tuple[Span, TbsCandidate]] = []
+    impossible: list[tuple[Span, TbsCandidate]] = []
+    rej: list[Evidence] = []
+    for span in _targets(r.doc, "TBS_VALUE"):
+        cand: TbsCandidate = span._.tbs
+        why = None
+        if cand.reference:
+            why = f"a threshold or reference value ('{cand.reference}')"
+        if why is None:
+            why = r.rejection(span, "tbs_value")
+        if why is None:
+            dated = r.rx.dated_after_value.match(r.text, cand.value_end)
+            years = [int(y) for y in r.rx.year.findall(r.text[span.start_char:cand.value_start])]
+            if dated:
+                years.append(int(dated.group(1)))
+            past = [y for y in years if r.is_past_year(y)]
+            if past:
+                why = f"a prior study's value ({past[0]})"
+        if why:
+            rej.append(r.evidence(span, f"does not count: {why}"))
+            continue
+        if lo <= cand.value <= hi:
+            accepted.append((span, cand))
+        else:
+            impossible.append((span, cand))
+            rej.append(r.evidence(span, f"does not count: {cand.value:g} is outside the possible 0.500-2.000 range"))
+    if accepted:
+        preferred = [a for a in accepted if a[1].region == "L1-L4"] or accepted
+        span, cand = preferred[0]
+        ev = [r.evidence(span, f"TBS {cand.value:g}" + (f" ({cand.region})" if cand.region else "") + " measured on this study")]
+        ev += [r.evidence(s, "same or another region's TBS") for s, c in accepted if s is not span][:2]
+        region = f" for {cand.region}" if cand.region else ""
+        return (ElementFinding("tbs_value", True, f"Current TBS{region}: {r.text[cand.value_start:cand.value_end]}.", ev, rej[:5]),
+                cand.value, cand.region)
+    if impossible:
+        c = impossible[0][1]
+        return (ElementFinding("tbs_value", False,
+                               f"The stated TBS {r.text[c.value_start:c.value_end]} is impossible (outside 0.500-2.000).",
+                               [], rej[:5]), None, None)
+    if rej:
+        return (ElementFinding("tbs_value", False,
+                               f"No numeric TBS for the current study: the only TBS number is {rej[0].reason.removeprefix('does not count: ')}.",
+                               [], rej[:5]), None, None)
+    return (ElementFinding("tbs_value", False, "No numeric TBS value for the current study is stated.", [], []), None, None)
+
+
+def _fracture_risk(r: _Reader) -> ElementFinding:
+    ev: list[Evidence] = []
+    rej: list[Evidence] = []
+    for span in _targets(r.doc, "RISK", "RISK_NUM"):
+        why = r.rejection(span, "fracture_risk")
+        if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(r.sentence(span)):
+            why = "a mention of fracture risk without an assessment (no level or probability)"
+        if why:
+            rej.append(r.evidence(span, f"does not count: {why}"))
+        else:
+            kind = "quantitative" if span.label_ == "RISK_NUM" else "qualitative"
+            ev.append(r.evidence(span, f"{kind} fracture-risk assessment for this patient"))
+    if ev:
+        ev.sort(key=lambda e: (e.rule_id.startswith("T-RISK-FRAX"), e.start))
+        return ElementFinding("fracture_risk", True, f"Fracture risk assessed: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+    if rej:
+        return ElementFinding("fracture_risk", False,
+                              f"Fracture risk is mentioned but not assessed for this patient: {rej[0].reason.removeprefix('does not count: ')}.",
+                              [], rej[:5])
+    return ElementFinding("fracture_risk", False,
+                          "No fracture-risk assessment (fracture risk, risk of fracture, FRAX probability) is stated.")
+
+
+def _recommendations(r: _Reader) -> ElementFinding:
+    ev: list[Evidence] = []
+    rej: list[Evidence] = []
+    plan = set(r.rules.plan_sections)
+    for span in _targets(r.doc, "REC", "REC_ITEM"):
+        in_plan = r.scoped_section(span) in plan
+        if span.label_ == "REC_ITEM" and not in_plan:
+            continue
+        why = r.rejection(span, "recommendations")
+        if why:
+            rej.append(r.evidence(span, f"does not count: {why}"))
+        else:
+            ev.append(r.evidence(span, "a recommendation or plan for this patient"))
+    if ev:
+        return ElementFinding("recommendations", True, f"Recommendation given: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+    if rej:
+        return ElementFinding("recommendations", False,
+                              f"No usable recommendation: the only one is {rej[0].reason.removeprefix('does not count: ')}.",
+                              [], rej[:5])
+    return ElementFinding("recommendations", False,
+                          "No recommendation or plan is given (the heading is missing, empty, 'none' or a placeholder).")
+
+
+def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str]:
+    sig_spans = sorted(doc.spans[SIGNATURE_GROUP], key=lambda s: s.start_char) if SIGNATURE_GROUP in doc.spans else []
+    status = sorted(doc.spans[STATUS_GROUP], key=lambda s: s.start_char) if STATUS_GROUP in doc.spans else []
+    rej: list[Evidence] = []
+    qualified: list[tuple[Span, SignatureFinding]] = []
+    for span in sig_spans:
+        f: SignatureFinding = span._.signature
+        who = ", ".join(x for x in (f.name, f.credential) if x) or "no name"
+        if f.negated:
+            rej.append(_sig_ev(r, span, f, f"says the report is not signed ({who})"))
+        elif f.kind == "staff":
+            rej.append(_sig_ev(r, span, f, f"signed by clinical staff, not a qualified professional ({who})"))
+        elif f.kind == "trainee":
+            rej.append(_sig_ev(r, span, f, f"signed by a trainee; the attending's final signature is required ({who})"))
+        elif f.name is None:
+            rej.append(_sig_ev(r, span, f, "signing statement with no signer named"))
+        elif f.kind != "qualified":
+            rej.append(_sig_ev(r, span, f, f"signer's credential is not a physician, NP or PA ({who})"))
+        else:
+            qualified.append((span, f))
+    finals = [s for s in status if s.label_ == STATUS_FINAL_LABEL]
+    not_final = [s for s in status if s.label_ != STATUS_FINAL_LABEL]
+    if not qualified:
+        if rej:
+            reason = f"No qualified signature: {rej[-1].reason}."
+        elif not_final:
+            reason = f"Report is not final ('{_one_line(not_final[0].text)}') and carries no signing statement."
+        else:
+            reason = "No signing statement (electronically signed, /s/, signed by, attested by) by a physician, NP or PA."
+        status_word = _status_word(not_final) if not_final else "unsigned"
+        return ElementFinding("signature", False, reason, [], rej[:5]), None, status_word
+    span, f = qualified[-1]
+    blocking = []
+    for marker in not_final:
+        cleared = (span.start_char > marker.start_char and f.attending) or (
+            any(fm.start_char <= marker.end_char + 200 for fm in finals) and span.start_char > marker.start_char
+            and "prelim" in marker.text.lower()
+        )
+        if not cleared:
+            blocking.append(marker)
+    if blocking:
+        m = blocking[0]
+        rej.append(Evidence(text=r.text[m.start_char:m.end_char], start=m.start_char, end=m.end_char,
+                            section=r.section_name(m), rule_id=m._.status or "G-STATUS",
+                            reason="report status is not final"))
+        reason = f"Report is {_status_word(blocking)} ('{_one_line(m.text)}'); a final signature by a qualified professional is required."
+        return ElementFinding("signature", False, reason, [], rej[:5]), Signer(name=f.name or "", credential=f.credential), _status_word(blocking)
+    signer = Signer(name=f.name or "", credential=f.credential)
+    who = ", ".join(x for x in (f.name, f.credential) if x)
+    ev = [_sig_ev(r, span, f, "signing statement by a qualified professional")]
+    return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:5]), signer, "final"
+
+
+def _status_word(markers: list[Span]) -> str:
+    text = " ".join(m.text.lower() for m in markers)
+    for word, status in (("prelim", "preliminary"), ("draft", "draft"), ("pending", "pending"), ("await", "pending"),
+                         ("not signed", "unsigned"), ("unsigned", "unsigned")):
+        if word in text:
+            return status
+    return "not final"
+
+
+def _sig_ev(r: _Reader, span: Span, f: SignatureFinding, reason: str) -> Evidence:
+    return Evidence(text=r.text[f.start:f.end], start=f.start, end=f.end, section=r.section_name(span),
+                    rule_id=f.rule_id, reason=reason)
+
+
+def extract(doc: Doc, patterns: PatternSet) -> DocFindings:
+    """Decide every element for one processed document.
+
+    Args:
+        doc: A document run through :func:`tbs_doccheck.nlp.build_nlp`'s pipeline.
+        patterns: The pattern set the pipeline was built from.
+
+    Returns:
+        The five element findings with their evidence, the TBS value and the signer.
+    """
+    r = _Reader(doc, patterns)
+    tbs, value, region = _tbs_value(r)
+    sig, signer, status = _signature(doc, r)
+    found = {
+        "imaging_source": _imaging_source(r),
+        "tbs_value": tbs,
+        "fracture_risk": _fracture_risk(r),
+        "recommendations": _recommendations(r),
+        "signature": sig,
+    }
+    elements = {eid: found[eid] for eid in ELEMENT_IDS}
+    return DocFindings(elements, value if tbs.satisfied else None, region if tbs.satisfied else None,
+                       signer if sig.satisfied else None, status)

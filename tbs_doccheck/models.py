@@ -1,0 +1,138 @@
+"""The pydantic vocabulary every surface shares: report inputs, evidence, element results, verdicts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ElementId = Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations", "signature"]
+
+#: The five documentation elements, in the order every renderer shows them.
+ELEMENT_IDS: tuple[ElementId, ...] = (
+    "imaging_source",
+    "tbs_value",
+    "fracture_risk",
+    "recommendations",
+    "signature",
+)
+
+Verdict = Literal["pass", "fail", "error"]
+
+
+class ErrorCode(StrEnum):
+    """Stable codes for inputs the checker could not read.
+
+    The code is the contract; the message beside it may be reworded.
+    """
+
+    NOT_FOUND = "E001-not-found"
+    PERMISSION = "E002-permission-denied"
+    EMPTY = "E003-empty"
+    TOO_LARGE = "E004-too-large"
+    BINARY = "E005-binary"
+    UNDECODABLE = "E006-undecodable-text"
+    CORRUPT_DOCX = "E010-corrupt-docx"
+    CORRUPT_PDF = "E011-corrupt-pdf"
+    NO_TEXT_LAYER = "E012-pdf-no-text-layer"
+    ENCRYPTED_PDF = "E013-pdf-encrypted"
+    CORRUPT_RTF = "E014-corrupt-rtf"
+    BAD_HL7 = "E020-invalid-hl7"
+    BAD_JSON = "E030-invalid-json"
+    BAD_FHIR = "E031-invalid-fhir"
+    NO_REPORT_TEXT = "E032-no-report-text"
+    SYMLINK_LOOP = "E040-symlink-loop"
+    UNSUPPORTED = "E041-unsupported-type"
+    INTERNAL = "E099-internal-error"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReadError(_Frozen):
+    """Why an input could not be turned into report text.
+
+    Messages name the file and the problem, never the file's contents.
+    """
+
+    code: ErrorCode
+    message: str
+
+
+class ReportInput(_Frozen):
+    """One report handed to the checker: its text, or the error that kept us from reading it."""
+
+    id: str
+    text: str | None = None
+    source: str | None = None
+    position: int | None = Field(
+        default=None, description="1-based position of this report inside a file holding several"
+    )
+    error: ReadError | None = None
+
+
+class Evidence(_Frozen):
+    """Words in the report that decided (or were rejected for) an element.
+
+    Invariant: ``report_text[start:end] == text``.
+    """
+
+    text: str
+    start: int
+    end: int
+    section: str | None = None
+    rule_id: str
+    reason: str = ""
+
+
+class ElementResult(_Frozen):
+    """Whether one documentation element is satisfied, why, and the words that show it."""
+
+    satisfied: bool
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    rejected: list[Evidence] = Field(
+        default_factory=list,
+        description="Mentions that looked relevant but do not count (negated, prior, placeholder...)",
+    )
+
+
+class Requirement(_Frozen):
+    """One of the four CPT 77092 documentation requirements."""
+
+    id: str
+    title: str
+    satisfied: bool
+    elements: list[ElementId]
+    reason: str
+
+
+class Signer(_Frozen):
+    """The person whose signing statement satisfies (or was judged for) the signature element."""
+
+    name: str
+    credential: str | None = None
+
+
+class CheckResult(_Frozen):
+    """The checker's answer for one report. Field names are a contract other tools read."""
+
+    id: str
+    source: str | None = None
+    position: int | None = None
+    verdict: Verdict
+    error: str | None = None
+    error_code: ErrorCode | None = None
+    elements: dict[ElementId, ElementResult] = Field(default_factory=dict)
+    requirements: list[Requirement] = Field(default_factory=list)
+    missing: list[ElementId] = Field(default_factory=list)
+    tbs_value: float | None = None
+    tbs_region: str | None = None
+    signer: Signer | None = None
+    signature_status: str | None = Field(
+        default=None, description="final, preliminary, pending, unsigned, draft or staff-only"
+    )
+    tool_version: str
+    patterns_version: str

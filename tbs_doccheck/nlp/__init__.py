@@ -1,0 +1,86 @@
+"""Builds the one spaCy ``Language`` the checker runs: blank English, medspaCy components and our own."""
+
+from __future__ import annotations
+
+import logging
+
+import spacy
+from medspacy.context import ConText, ConTextRule
+from medspacy.section_detection import Sectionizer, SectionRule
+from medspacy.target_matcher import TargetMatcher, TargetRule
+from spacy.language import Language
+
+from ..rules import PatternSet, load_patterns
+from . import sentences as _sentences  # noqa: F401  (registers the factory)
+from . import signature as _signature  # noqa: F401
+from . import tbs_value as _tbs_value  # noqa: F401
+
+TARGET_GROUP = "tbs_targets"
+SIGNATURE_GROUP = "tbs_signatures"
+STATUS_GROUP = "tbs_status"
+
+
+def _silence_loguru() -> None:
+    # medspaCy's PyRuSH logs every document through loguru at DEBUG; report text must never
+    # reach a log, so medspaCy's loguru output is switched off even though PyRuSH isn't used.
+    try:
+        from loguru import logger
+
+        logger.disable("PyRuSH")
+        logger.disable("medspacy")
+    except ImportError:  # pragma: no cover - loguru comes with medspaCy
+        pass
+    logging.getLogger("medspacy").setLevel(logging.WARNING)
+
+
+def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = None) -> Language:
+    """Build the checker's pipeline.
+
+    Args:
+        patterns: A loaded pattern set; loaded from ``patterns_dir`` (or the shipped set) when None.
+        patterns_dir: Folder of pattern files to use instead of the shipped ones.
+
+    Returns:
+        ``spacy.blank("en")`` with: the line-aware sentence splitter, medspaCy's Sectionizer,
+        TargetMatcher (into the ``tbs_targets`` span group), the TBS value finder, medspaCy's
+        ConText over that group, and the signature reader.
+    """
+    _silence_loguru()
+    pset = patterns or load_patterns(patterns_dir)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tbs_line_sentencizer")
+
+    sectionizer: Sectionizer = nlp.add_pipe(
+        "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "input_span_type": "group",
+                                        "span_group_name": TARGET_GROUP}
+    )
+    sectionizer.add([SectionRule(**_medspacy_kwargs(r)) for r in pset.sections])
+
+    # Passing rules through add_pipe's config crashes in medspaCy 1.3.1: add them afterwards.
+    matcher: TargetMatcher = nlp.add_pipe(
+        "medspacy_target_matcher",
+        config={"result_type": "group", "span_group_name": TARGET_GROUP, "prune": False},
+    )
+    matcher.add([TargetRule(**_medspacy_kwargs(r)) for r in pset.targets])
+
+    nlp.add_pipe("tbs_value", config={"span_group": TARGET_GROUP, "patterns_dir": patterns_dir})
+
+    context: ConText = nlp.add_pipe(
+        "medspacy_context",
+        config={"rules": None, "input_span_type": "group", "span_group_name": TARGET_GROUP, "span_attrs": None},
+    )
+    context.add([ConTextRule(**_medspacy_kwargs(r)) for r in pset.context])
+
+    nlp.add_pipe("tbs_signature", config={"span_group": SIGNATURE_GROUP, "status_group": STATUS_GROUP,
+                                           "patterns_dir": patterns_dir})
+    return nlp
+
+
+def _medspacy_kwargs(rule) -> dict:
+    data = rule.model_dump(exclude_none=True)
+    # medspaCy keeps metadata as a plain dict; the id travels with every match.
+    data["metadata"] = rule.metadata.model_dump(exclude_none=True)
+    for key in ("allowed_types", "excluded_types"):
+        if key in data:
+            data[key] = set(data[key])
+    return data

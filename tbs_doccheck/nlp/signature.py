@@ -1,0 +1,209 @@
+"""The ``tbs_signature`` component: signing statements, signers, credentials and report status, as spans."""
+
+
+import re
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..rules import SignatureRules, load_patterns
+
+SIGNATURE_LABEL = "SIGNATURE"
+STATUS_NOT_FINAL_LABEL = "STATUS_NOT_FINAL"
+STATUS_FINAL_LABEL = "STATUS_FINAL"
+
+_DATEISH = re.compile(
+    r"^(?:\d|on\b|at\b|dated?\b|date\b|time\b|\(|\[|-{1,2}\s*\d)",
+    re.IGNORECASE,
+)
+_MONTH = re.compile(
+    r"^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?)\.?$",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.?|[a-z][a-z'’-]+)$")
+_AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "ra"})
+_STOP_WORDS = frozenset({"on", "at", "date", "dated", "time", "for", "the", "of", "in", "via", "using"})
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureFinding:
+    """One signing statement and who it names.
+
+    Attributes:
+        rule_id: The attestation rule that matched.
+        name: The signer's name as written, or None when no name follows.
+        credential: The credentials as written ("MD", "MBBS, FRCP"), or None.
+        kind: ``qualified``, ``staff``, ``trainee`` or ``unknown``.
+        negated: The statement says the report is *not* signed.
+        attending: The statement is an attending's (attestation wording or role nearby).
+        start: Offset where the statement starts.
+        end: Offset where the signer's credentials end.
+    """
+
+    rule_id: str
+    name: str | None
+    credential: str | None
+    kind: str
+    negated: bool
+    attending: bool
+    start: int
+    end: int
+
+
+class SignatureFinder:
+    """Reads signing statements and report-status markers into span groups."""
+
+    def __init__(self, rules: SignatureRules, span_group: str, status_group: str) -> None:
+        self.rules = rules
+        self.span_group = span_group
+        self.status_group = status_group
+        self.attest = [(r.id, r.compile()) for r in rules.attestations]
+        self.negation = rules.negations.compile()
+        self.not_final = [(r.id, r.compile()) for r in rules.status_not_final]
+        self.final = rules.status_final.compile(re.IGNORECASE | re.MULTILINE)
+        self.attending = rules.attending_markers.compile()
+        self.trainee = rules.trainee_markers.compile()
+        norm = self._norm
+        self.qualified = {norm(c) for c in rules.credentials_qualified}
+        self.staff = {norm(c) for c in rules.credentials_staff}
+        self.other = {norm(c) for c in rules.credentials_other}
+        self.trainee_creds = {norm(c) for c in rules.credentials_trainee_excluded}
+        self.roles = [r.lower() for r in rules.roles_qualified]
+        self.particles = {p.lower() for p in rules.name_particles}
+        for ext in ("signature", "status"):
+            if not Span.has_extension(ext):
+                Span.set_extension(ext, default=None)
+
+    @staticmethod
+    def _norm(cred: str) -> str:
+        return re.sub(r"[.\s]", "", cred).upper()
+
+    def _credential_kind(self, token: str) -> str | None:
+        raw = token.strip(",;:")
+        if not raw:
+            return None
+        if raw.islower() and raw in _AMBIGUOUS_LOWER:
+            return None
+        n = self._norm(raw)
+        for kind, bag in (("trainee", self.trainee_creds), ("staff", self.staff),
+                          ("qualified", self.qualified), ("other", self.other)):
+            if n in bag:
+                return kind
+        return None
+
+    def _parse_signer(self, text: str, pos: int) -> tuple[str | None, str | None, set[str], int, str]:
+        """Read ``Name, CRED, CRED`` starting at ``pos``; returns (name, credential, kinds, end, rest of line)."""
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end == -1 else line_end
+        seg = text[pos:line_end]
+        if not re.search(r"[A-Za-z]{2}", seg):  # "Electronically signed by\nName, MD"
+            nxt_end = text.find("\n", line_end + 1)
+            nxt_end = len(text) if nxt_end == -1 else nxt_end
+            pos, line_end = line_end + 1, nxt_end
+            seg = text[pos:line_end]
+        lead = re.match(r"^[\s:\-–—=>|*]*(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?", seg, re.IGNORECASE)
+        offset = lead.end() if lead else 0
+        name_words: list[str] = []
+        creds: list[str] = []
+        kinds: set[str] = set()
+        end = pos + offset
+        cred_start = cred_end = None
+        for m in re.finditer(r"[^\s,;]+(?:\s*\((?:[A-Z]{1,3})\))*", seg[offset:]):
+            word = m.group(0)
+            kind = self._credential_kind(word)
+            if kind:
+                creds.append(word.strip(",;:"))
+                kinds.add(kind)
+                cred_start = cred_start if cred_start is not None else offset + m.start()
+                cred_end = offset + m.end()
+                continue
+            if creds or _DATEISH.match(word) or word.lower() in _STOP_WORDS:
+                break
+            if _MONTH.match(word) and len(name_words) >= 2:  # "Jane Doe March 3, 2025"; "April Lee" is a name
+                break
+            if not (_NAME_WORD.match(word) or word.lower() in self.particles) or len(name_words) >= 6:
+                break
+            name_words.append(word)
+            end = pos + offset + m.end()
+        name = " ".join(name_words).strip(" ,.") or None
+        credential = None
+        if cred_start is not None and cred_end is not None:
+            credential = seg[cred_start:cred_end].strip(" ,;")
+            end = pos + cred_end
+        rest = text[end:line_end]
+        return name, credential, kinds, end, rest
+
+    def _classify(self, kinds: set[str], name: str | None, context: str, rest: str, had_dr: bool) -> str:
+        if "staff" in kinds or "trainee" in kinds:
+            return "staff" if "staff" in kinds else "trainee"
+        if self.trainee.search(rest):
+            return "trainee"
+        if re.search(r"\b(?:scribe|transcription\w*|technologist|tech|radiographer)\b", rest, re.IGNORECASE):
+            return "staff"
+        if "qualified" in kinds:
+            return "qualified"
+        low = rest.lower()
+        if had_dr or any(role in low for role in self.roles):
+            return "qualified"
+        return "unknown"
+
+    def find(self, text: str) -> tuple[list[SignatureFinding], list[tuple[str, int, int, bool]]]:
+        """Signing statements and status markers ``(rule_id, start, end, is_final)`` in ``text``."""
+        sigs: list[SignatureFinding] = []
+        taken: list[tuple[int, int]] = []
+        for rule_id, rx in self.attest:
+            for m in rx.finditer(text):
+                if any(s <= m.start() < e for s, e in taken):
+                    continue
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                before = text[max(line_start, m.start() - 40) : m.start()]
+                window = text[max(line_start, m.start() - 40) : min(len(text), m.end() + 12)]
+                negated = bool(self.negation.search(window)) or bool(re.search(r"\b(?:not|un|never)[\s-]*$", before, re.I))
+                had_dr = bool(re.match(r"[\s:\-]*(?:by\s+)?(?:Dr|Doctor)\b", text[m.end() : m.end() + 12], re.I))
+                name, cred, kinds, end, rest = self._parse_signer(text, m.end())
+                prev_lines = text[max(0, text.rfind("\n", 0, max(0, line_start - 1)) - 200) : line_start]
+                ctx_line = text[line_start : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
+                kind = self._classify(kinds, name, ctx_line, rest, had_dr)
+                attending = bool(self.attending.search(ctx_line) or self.attending.search(prev_lines[-300:]))
+                if name is None and cred is None:
+                    kind = "unknown"
+                sigs.append(SignatureFinding(rule_id, name, cred, kind, negated, attending, m.start(), max(end, m.end())))
+                taken.append((m.start(), max(end, m.end())))
+        sigs.sort(key=lambda s: s.start)
+        status: list[tuple[str, int, int, bool]] = []
+        for rule_id, rx in self.not_final:
+            status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text))
+        status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text))
+        status.sort(key=lambda s: (s[1], s[0]))
+        return sigs, status
+
+    def __call__(self, doc: Doc) -> Doc:
+        sigs, status = self.find(doc.text)
+        sig_spans: list[Span] = []
+        for s in sigs:
+            span = doc.char_span(s.start, s.end, label=SIGNATURE_LABEL, alignment_mode="expand")
+            if span is not None and len(span):
+                span._.signature = s
+                sig_spans.append(span)
+        status_spans: list[Span] = []
+        for rule_id, start, end, is_final in status:
+            span = doc.char_span(start, end, label=STATUS_FINAL_LABEL if is_final else STATUS_NOT_FINAL_LABEL,
+                                 alignment_mode="expand")
+            if span is not None and len(span):
+                span._.status = rule_id
+                status_spans.append(span)
+        doc.spans[self.span_group] = sig_spans
+        doc.spans[self.status_group] = status_spans
+        return doc
+
+
+@Language.factory(
+    "tbs_signature",
+    default_config={"span_group": "tbs_signatures", "status_group": "tbs_status", "patterns_dir": None},
+)
+def make_tbs_signature(nlp: Language, name: str, span_group: str, status_group: str,
+                       patterns_dir: str | None) -> SignatureFinder:
+    """Build the signature reader from the shipped (or given) pattern set."""
+    return SignatureFinder(load_patterns(patterns_dir).signature, span_group, status_group)

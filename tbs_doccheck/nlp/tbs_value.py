@@ -1,0 +1,216 @@
+"""The ``tbs_value`` component: ties each TBS number to its TBS mention and region, as target spans."""
+
+
+import re
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..rules import TbsValueRules, load_patterns
+
+TBS_SPAN_LABEL = "TBS_VALUE"
+_CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
+_EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class TbsCandidate:
+    """A number read as a TBS value, with where it came from.
+
+    Attributes:
+        value: The number as a float (a decimal comma read as a point).
+        value_start: Offset of the number in the report text.
+        value_end: End offset of the number.
+        region: Normalised vertebral region ("L1-L4") or None.
+        layout: How it was read: ``inline``, ``next_line``, ``region_list`` or ``column_table``.
+        reference: Why the number looks like a threshold rather than a measurement, or None.
+    """
+
+    value: float
+    value_start: int
+    value_end: int
+    region: str | None
+    layout: str
+    reference: str | None = None
+
+
+def normalise_region(raw: str) -> str:
+    """``(L1 - L4)`` → ``L1-L4``; ``L1,L3-L4`` stays itself."""
+    s = re.sub(r"[()\s]", "", raw.upper())
+    s = re.sub(r"(?:TO|THROUGH|–|—)", "-", s)
+    s = re.sub(r"(?<=[-,])(?=\d)", "L", s)
+    return s
+
+
+def _to_float(raw: str) -> float:
+    return float(raw.replace(",", "."))
+
+
+class TbsValueFinder:
+    """Finds TBS values: inline (``TBS L1-L4: 1.254``), on the next line, in region lists and in
+    column tables, and adds one ``TBS_VALUE`` span (mention through number) per candidate."""
+
+    def __init__(self, rules: TbsValueRules, span_group: str) -> None:
+        self.rules = rules
+        self.span_group = span_group
+        self.mention = rules.mention.compile()
+        self.software = rules.not_a_value_mention.compile()
+        self.region = rules.region.compile()
+        self.value = rules.value.compile()
+        self.gap_stop = rules.gap_stop.compile()
+        self.gap_reference = rules.gap_reference.compile()
+        self.region_row = re.compile(
+            r"^[ \t*•\-|]*(" + rules.region.pattern + r")[ \t]*[:=|\-–]?[ \t|]*" + rules.value.pattern, re.IGNORECASE
+        )
+        if not Span.has_extension("tbs"):
+            Span.set_extension("tbs", default=None)
+
+    # -- reading -------------------------------------------------------------------------
+    def _gap_ok(self, gap: str) -> tuple[bool, str | None]:
+        """Whether text between a TBS mention and a number still ties the two together."""
+        if len(gap) > self.rules.max_gap_chars or _SENTENCE_END.search(gap):
+            return False, None
+        bare = self.region.sub(" ", gap)
+        if self.gap_stop.search(bare):
+            ref = self.gap_reference.search(bare)
+            return False, ref.group(0) if ref else None
+        ref = self.gap_reference.search(bare)
+        return True, ref.group(0) if ref else None
+
+    def _inline(self, text: str, start: int, end: int, layout: str) -> list[TbsCandidate]:
+        """Candidates in ``text[start:end]`` read left to right after a mention ending at ``start``."""
+        segment = text[start:end]
+        found: list[TbsCandidate] = []
+        for m in self.value.finditer(segment):
+            gap = segment[: m.start(1)]
+            if found:
+                # After the first value, keep reading only "L1-L2 1.18, L1-L4 1.22" style lists.
+                tail = segment[found[-1].value_end - start : m.start(1)]
+                if not re.fullmatch(r"[\s,;|/]*(?:" + self.rules.region.pattern + r")[\s:=|\-]*", tail, re.I):
+                    break
+            else:
+                ok, ref = self._gap_ok(gap)
+                if not ok:
+                    if ref:
+                        found.append(self._cand(m, start, gap, layout, ref))
+                    break
+                if ref:
+                    found.append(self._cand(m, start, gap, layout, ref))
+                    break
+            found.append(self._cand(m, start, segment[: m.start(1)] if not found else tail, layout, None))
+        return found
+
+    def _cand(self, m: re.Match[str], offset: int, before: str, layout: str, ref: str | None) -> TbsCandidate:
+        regions = self.region.findall(before)
+        region = normalise_region(regions[-1]) if regions else None
+        s, e = offset + m.start(1), offset + m.end(1)
+        return TbsCandidate(_to_float(m.group(1)), s, e, region, layout, ref)
+
+    def _after_value_region(self, text: str, cand: TbsCandidate) -> TbsCandidate:
+        if cand.region:
+            return cand
+        m = re.match(r"\s*\(?\s*(" + self.rules.region.pattern + r")", text[cand.value_end : cand.value_end + 20], re.I)
+        if m:
+            return TbsCandidate(cand.value, cand.value_start, cand.value_end, normalise_region(m.group(1)),
+                                cand.layout, cand.reference)
+        return cand
+
+    def _column_table(self, text: str, line_start: int, line_end: int, m_start: int, m_end: int) -> list[TbsCandidate]:
+        header = text[line_start:line_end]
+        cells = [c for c in _CELL_SPLIT.split(header.strip()) if c]
+        if len(cells) < 3:
+            return []
+        idx = next((i for i, c in enumerate(cells) if self.mention.fullmatch(c.strip())), None)
+        if idx is None:
+            return []
+        out: list[TbsCandidate] = []
+        pos = line_end + 1
+        for _ in range(12):
+            if pos >= len(text):
+                break
+            nl = text.find("\n", pos)
+            row_end = len(text) if nl == -1 else nl
+            row = text[pos:row_end]
+            if not row.strip():
+                break
+            if re.fullmatch(r"[\s|:+=-]+", row):  # markdown rule line
+                pos = row_end + 1
+                continue
+            parts = [(mm.start(), mm.group()) for mm in re.finditer(r"[^|\t]+?(?=\s{2,}|\s*\||\t|$)", row)]
+            parts = [(s + (len(c) - len(c.lstrip())), c.strip()) for s, c in parts if c.strip()]
+            if len(parts) == len(cells):
+                cell_off, cell = parts[idx]
+                vm = self.value.fullmatch(cell) or self.value.match(cell)
+                if vm:
+                    rm = self.region.match(parts[0][1])
+                    region = normalise_region(rm.group(0)) if rm else None
+                    s = pos + cell_off + vm.start(1)
+                    out.append(TbsCandidate(_to_float(vm.group(1)), s, s + len(vm.group(1)), region, "column_table"))
+            pos = row_end + 1
+        return out
+
+    def _region_list(self, text: str, pos: int) -> list[TbsCandidate]:
+        out: list[TbsCandidate] = []
+        for _ in range(8):
+            if pos >= len(text):
+                break
+            nl = text.find("\n", pos)
+            row_end = len(text) if nl == -1 else nl
+            row = text[pos:row_end]
+            m = self.region_row.match(row)
+            if not m:
+                break
+            vs = pos + m.start(2)
+            out.append(TbsCandidate(_to_float(m.group(2)), vs, pos + m.end(2), normalise_region(m.group(1)), "region_list"))
+            pos = row_end + 1
+        return out
+
+    def find(self, text: str) -> list[tuple[int, TbsCandidate]]:
+        """Every TBS candidate in ``text`` as ``(mention_start, candidate)``, in text order."""
+        results: list[tuple[int, TbsCandidate]] = []
+        seen: set[int] = set()
+        for mention in self.mention.finditer(text):
+            ms, me = mention.start(), mention.end()
+            if self.software.match(text[me : me + 40]):
+                continue
+            line_start, line_end = (text.rfind("\n", 0, ms) + 1), text.find("\n", me)
+            line_end = len(text) if line_end == -1 else line_end
+            cands = self._column_table(text, line_start, line_end, ms, me)
+            if not cands:
+                rest = text[me:line_end]
+                cands = self._inline(text, me, line_end, "inline")
+                if not cands and (_EMPTYISH.match(self.region.sub("", rest)) or rest.strip() == ""):
+                    cands = self._region_list(text, line_end + 1)
+                    if not cands and line_end < len(text):
+                        nl = text.find("\n", line_end + 1)
+                        cands = self._inline(text, me, len(text) if nl == -1 else nl, "next_line")
+            for c in cands:
+                if c.value_start in seen:
+                    continue
+                seen.add(c.value_start)
+                results.append((ms if c.layout in ("inline", "next_line") else c.value_start, self._after_value_region(text, c)))
+        results.sort(key=lambda r: r[1].value_start)
+        return results
+
+    def __call__(self, doc: Doc) -> Doc:
+        group = list(doc.spans[self.span_group]) if self.span_group in doc.spans else []
+        for anchor, cand in self.find(doc.text):
+            start = anchor
+            if cand.layout in ("region_list", "column_table"):
+                ls = doc.text.rfind("\n", 0, cand.value_start) + 1
+                start = ls + (len(doc.text[ls:cand.value_start]) - len(doc.text[ls:cand.value_start].lstrip()))
+            span = doc.char_span(start, cand.value_end, label=TBS_SPAN_LABEL, alignment_mode="expand")
+            if span is None or len(span) == 0:
+                continue
+            span._.tbs = cand
+            group.append(span)
+        doc.spans[self.span_group] = group
+        return doc
+
+
+@Language.factory("tbs_value", default_config={"span_group": "tbs_targets", "patterns_dir": None})
+def make_tbs_value(nlp: Language, name: str, span_group: str, patterns_dir: str | None) -> TbsValueFinder:
+    """Build the TBS value finder from the shipped (or given) pattern set."""
+    return TbsValueFinder(load_patterns(patterns_dir).tbs_value, span_group)

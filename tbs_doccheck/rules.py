@@ -1,0 +1,247 @@
+"""The rule set: loads, strictly validates and freezes every JSON file in ``patterns/``."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class PatternError(ValueError):
+    """A pattern file is missing, is not JSON, or breaks the schema. Code ``P001``."""
+
+    code = "P001-invalid-patterns"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+    return value
+
+
+class RuleMeta(_Strict):
+    """Metadata every rule carries: a stable id and an optional one-line reason."""
+
+    id: str = Field(pattern=r"^[A-Z]+(?:-[A-Z0-9]+)+$")
+    reason: str | None = None
+
+
+class _MedspacyRule(_Strict):
+    literal: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    pattern: str | list[dict[str, Any]] | None = None
+    metadata: RuleMeta
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex_compiles(cls, value: Any) -> Any:
+        return _check_regex(value) if isinstance(value, str) else value
+
+
+class TargetRuleSpec(_MedspacyRule):
+    """A medspaCy ``TargetRule`` as stored in ``targets.json``."""
+
+    attributes: dict[str, Any] | None = None
+
+
+class ContextRuleSpec(_MedspacyRule):
+    """A medspaCy ``ConTextRule`` as stored in ``context.json``."""
+
+    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
+    allowed_types: list[str] | None = None
+    excluded_types: list[str] | None = None
+    max_targets: int | None = Field(default=None, gt=0)
+    max_scope: int | None = Field(default=None, gt=0)
+
+
+class SectionRuleSpec(_MedspacyRule):
+    """A medspaCy ``SectionRule`` as stored in ``sections.json``."""
+
+    parents: list[str] | None = None
+    parent_required: bool | None = None
+    max_scope: int | None = Field(default=None, gt=0)
+
+
+class RegexRule(_Strict):
+    """A plain regular expression rule used by the project's own components."""
+
+    id: str = Field(pattern=r"^[A-Z]+(?:-[A-Z0-9]+)+$")
+    literal: str
+    pattern: str
+
+    _check = field_validator("pattern")(classmethod(lambda cls, v: _check_regex(v)))
+
+    def compile(self, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+        """Compile the pattern (case-insensitive unless told otherwise)."""
+        return re.compile(self.pattern, flags)
+
+
+class TbsValueRules(_Strict):
+    """Rules that tie a TBS number to its TBS mention (``tbs_value.json``)."""
+
+    mention: RegexRule
+    not_a_value_mention: RegexRule
+    region: RegexRule
+    value: RegexRule
+    gap_stop: RegexRule
+    gap_reference: RegexRule
+    min_value: float
+    max_value: float
+    max_gap_chars: int = Field(gt=0, le=400)
+
+
+class SignatureRules(_Strict):
+    """Rules for signing statements, signers and report status (``signature.json``)."""
+
+    attestations: list[RegexRule] = Field(min_length=1)
+    negations: RegexRule
+    status_not_final: list[RegexRule]
+    status_final: RegexRule
+    attending_markers: RegexRule
+    trainee_markers: RegexRule
+    credentials_qualified: list[str]
+    credentials_trainee_excluded: list[str]
+    credentials_other: list[str]
+    credentials_staff: list[str]
+    roles_qualified: list[str]
+    name_particles: list[str]
+
+
+class ElementPolicy(_Strict):
+    """Which ConText categories and which sections keep a mention from counting for one element."""
+
+    disqualifying_modifiers: list[str]
+    excluded_sections: list[str]
+
+
+class ElementsRules(_Strict):
+    """Rules the element decisions use beyond the medspaCy ones (``elements.json``)."""
+
+    placeholder: RegexRule
+    risk_qualifier: RegexRule
+    source_link: RegexRule
+    full_date: RegexRule
+    year: RegexRule
+    dated_after_value: RegexRule
+    elements: dict[Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations"], ElementPolicy]
+    plan_sections: list[str]
+
+
+class Manifest(_Strict):
+    """Name and version of the pattern set."""
+
+    name: str
+    version: str
+    description: str = ""
+
+
+class PatternSet(_Strict):
+    """Every rule the checker uses, validated and frozen."""
+
+    manifest: Manifest
+    sections: tuple[SectionRuleSpec, ...]
+    targets: tuple[TargetRuleSpec, ...]
+    context: tuple[ContextRuleSpec, ...]
+    tbs_value: TbsValueRules
+    signature: SignatureRules
+    elements: ElementsRules
+
+    def rule_index(self) -> dict[str, str]:
+        """Map every rule id to its readable literal (for ``explain``)."""
+        index: dict[str, str] = {}
+        for rule in (*self.sections, *self.targets, *self.context):
+            index[rule.metadata.id] = rule.literal
+        tv = self.tbs_value
+        for r in (tv.mention, tv.not_a_value_mention, tv.region, tv.value, tv.gap_stop, tv.gap_reference):
+            index[r.id] = r.literal
+        sig = self.signature
+        for r in (*sig.attestations, sig.negations, *sig.status_not_final, sig.status_final,
+                  sig.attending_markers, sig.trainee_markers):
+            index[r.id] = r.literal
+        el = self.elements
+        for r in (el.placeholder, el.risk_qualifier, el.source_link, el.full_date, el.year, el.dated_after_value):
+            index[r.id] = r.literal
+        return index
+
+
+def patterns_dir() -> Path:
+    """Where the shipped pattern files live.
+
+    The wheel carries them as ``tbs_doccheck/patterns``; a source checkout keeps them in the
+    top-level ``patterns/`` folder.
+    """
+    packaged = resources.files("tbs_doccheck") / "patterns"
+    if (packaged / "manifest.json").is_file():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "patterns"
+    if (checkout / "manifest.json").is_file():
+        return checkout
+    raise PatternError("P001-invalid-patterns: no patterns/ folder found beside the package or inside it")
+
+
+def _read(folder: Path, name: str) -> Any:
+    path = folder / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PatternError(f"P001-invalid-patterns: {path}: file missing") from exc
+    except json.JSONDecodeError as exc:
+        raise PatternError(f"P001-invalid-patterns: {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+
+
+def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise PatternError(f"P001-invalid-patterns: {where}: {loc}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=4)
+def load_patterns(folder: str | None = None) -> PatternSet:
+    """Load and validate the pattern set once per folder.
+
+    Args:
+        folder: A folder holding the pattern files; the shipped set when None.
+
+    Returns:
+        The frozen, validated :class:`PatternSet`.
+
+    Raises:
+        PatternError: A file is missing, not JSON, or breaks the schema; the message names the
+            file and the offending key.
+    """
+    root = Path(folder) if folder else patterns_dir()
+
+    def rules(name: str, key: str, model: type[BaseModel]) -> tuple[Any, ...]:
+        data = _read(root, name)
+        if not isinstance(data, dict) or set(data) != {key}:
+            raise PatternError(f"P001-invalid-patterns: {root / name}: expected an object with the single key {key!r}")
+        return tuple(_validate(model, item, f"{root / name}[{i}]") for i, item in enumerate(data[key]))
+
+    pset = PatternSet(
+        manifest=_validate(Manifest, _read(root, "manifest.json"), str(root / "manifest.json")),
+        sections=rules("sections.json", "section_rules", SectionRuleSpec),
+        targets=rules("targets.json", "target_rules", TargetRuleSpec),
+        context=rules("context.json", "context_rules", ContextRuleSpec),
+        tbs_value=_validate(TbsValueRules, _read(root, "tbs_value.json"), str(root / "tbs_value.json")),
+        signature=_validate(SignatureRules, _read(root, "signature.json"), str(root / "signature.json")),
+        elements=_validate(ElementsRules, _read(root, "elements.json"), str(root / "elements.json")),
+    )
+    all_ids = [r.metadata.id for r in (*pset.sections, *pset.targets, *pset.context)]
+    dupes = sorted({i for i in all_ids if all_ids.count(i) > 1})
+    if dupes:
+        raise PatternError(f"P001-invalid-patterns: {root}: duplicate rule ids {dupes}")
+    return pset
