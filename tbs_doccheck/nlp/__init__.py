@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import spacy
 from medspacy.context import ConText, ConTextRule
@@ -46,6 +47,8 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
         ConText over that group, and the signature reader.
     """
     _silence_loguru()
+    # medspaCy always builds a token Matcher; ours are all regex rules, so it warns (W036) per document.
+    warnings.filterwarnings("ignore", message=r"\[W036\]")
     pset = patterns or load_patterns(patterns_dir)
     nlp = spacy.blank("en")
     nlp.add_pipe("tbs_line_sentencizer")
