@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 
 from .models import ELEMENT_IDS, ElementId, Evidence, Signer
 from .nlp import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
+from .nlp.sentences import wrapped
 from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
 from .nlp.tbs_value import TbsCandidate
 from .rules import ElementsRules, PatternSet
@@ -64,6 +65,7 @@ class _Compiled:
     full_date: re.Pattern[str]
     year: re.Pattern[str]
     dated_after_value: re.Pattern[str]
+    checkbox: re.Pattern[str]
 
 
 _COMPILED: dict[int, tuple[ElementsRules, _Compiled]] = {}
@@ -81,9 +83,25 @@ def _compiled(rules: ElementsRules) -> _Compiled:
         rules.full_date.compile(),
         rules.year.compile(),
         rules.dated_after_value.compile(),
+        rules.checkbox.compile(),
     )
     _COMPILED[id(rules)] = (rules, compiled)
     return compiled
+
+
+_TARGET_RULES: dict[int, tuple[PatternSet, dict[str, list[tuple[str, re.Pattern[str]]]]]] = {}
+
+
+def _target_rules(patterns: PatternSet) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    hit = _TARGET_RULES.get(id(patterns))
+    if hit is not None and hit[0] is patterns:
+        return hit[1]
+    by_label: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for rule in patterns.targets:
+        if isinstance(rule.pattern, str):
+            by_label.setdefault(rule.category, []).append((rule.metadata.id, re.compile(rule.pattern, re.IGNORECASE)))
+    _TARGET_RULES[id(patterns)] = (patterns, by_label)
+    return by_label
 
 
 class _Reader:
@@ -94,6 +112,7 @@ class _Reader:
         self.text = doc.text
         self.rules = patterns.elements
         self.rx = _compiled(patterns.elements)
+        self.target_rules = _target_rules(patterns)
         self.report_year = self._report_year()
         self._sections = self._section_scopes()
         self._starts = [s[0] for s in self._sections]
@@ -127,12 +146,23 @@ class _Reader:
                 blank = re.search(r"\n[ \t]*\n", text[body_start:body_end])
                 para_end = body_start + blank.start() if blank else body_end
                 if cat in _LINE_SCOPED_SECTIONS and inline:
-                    scope_end = line_end
+                    scope_end = self._wrapped_end(line_start_of(text, title_start), line_end)
                 else:
                     scope_end = para_end
                 out.append((title_start, scope_end, cat, title_start))
         out.sort()
         return out
+
+    def _wrapped_end(self, line_start: int, line_end: int) -> int:
+        """Extend a one-line scope over the lines that continue its hard-wrapped sentence."""
+        text = self.text
+        while line_end < len(text):
+            nxt_end = text.find("\n", line_end + 1)
+            nxt_end = len(text) if nxt_end == -1 else nxt_end
+            if not wrapped(text[line_start:line_end], text[line_end + 1 : nxt_end]):
+                break
+            line_start, line_end = line_end + 1, nxt_end
+        return line_end
 
     def scoped_section(self, span: Span) -> str | None:
         """The section whose scope holds ``span`` (None outside any scoped section)."""
@@ -148,13 +178,32 @@ class _Reader:
         return tok._.section_category if tok._.section is not None else None
 
     # -- context ------------------------------------------------------------------------
+    def _parenthetical(self, pos: int) -> tuple[int, int] | None:
+        """The innermost ``( … )`` on the same line around ``pos``, as character offsets."""
+        text = self.text
+        line_start = text.rfind("\n", 0, pos) + 1
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end == -1 else line_end
+        open_at = text.rfind("(", line_start, pos)
+        if open_at == -1 or text.rfind(")", open_at, pos) != -1:
+            return None
+        close_at = text.find(")", pos, line_end)
+        return (open_at, close_at + 1) if close_at != -1 else None
+
     def modifiers(self, span: Span) -> list[tuple[str, str, str]]:
-        """Effective ConText modifiers of ``span`` as (category, rule id, modifier text)."""
+        """Effective ConText modifiers of ``span`` as (category, rule id, modifier text).
+
+        A modifier inside a parenthesis ("TBS 1.24 (prior 1.28)", "FRAX (mother with hip fracture):
+        MOF 12%") only reaches targets inside the same parenthesis.
+        """
         out = []
         for mod in span._.modifiers:
             cat = mod.category
             start, end = mod.modifier_span
             words = self.doc[start:end].text
+            paren = self._parenthetical(self.doc[start].idx)
+            if paren and not (paren[0] <= span.start_char and span.end_char <= paren[1]):
+                continue
             if cat == "HISTORICAL_DATE":
                 m = self.rx.year.search(words)
                 if not (m and self.is_past_year(int(m.group(0)))):
@@ -165,11 +214,14 @@ class _Reader:
         return out
 
     def placeholder(self, span: Span) -> bool:
-        """Whether ``span`` is (inside) a blank template placeholder."""
+        """Whether ``span`` is (inside) a blank template placeholder or an unticked option."""
         text = self.text
         if self.rx.placeholder.search(span.text):
             return True
         line_start = text.rfind("\n", 0, span.start_char) + 1
+        boxes = list(self.rx.checkbox.finditer(text, line_start, span.start_char))
+        if boxes and not re.search(r"[Xx✓✔☒☑]", boxes[-1].group(0)):
+            return True  # the option nearest before the mention is unticked: "[ ] DXA"
         line_end = text.find("\n", span.end_char)
         line_end = len(text) if line_end == -1 else line_end
         for m in self.rx.placeholder.finditer(text, line_start, line_end):
@@ -180,11 +232,22 @@ class _Reader:
     def sentence(self, span: Span) -> str:
         return span.sent.text if span.doc.has_annotation("SENT_START") else span.text
 
+    def rule_id(self, span: Span) -> str:
+        """The id of the target rule that matched ``span``.
+
+        Looked up from the pattern set rather than ``span._.target_rule``: spaCy keys span
+        extensions by offsets, so two rules matching the same words would share one value.
+        """
+        for rule_id, rx in self.target_rules.get(span.label_, ()):
+            m = rx.match(self.text, span.start_char)
+            if m and m.end() <= span.end_char + 1:
+                return rule_id
+        return span.label_
+
     def evidence(self, span: Span, reason: str, start: int | None = None, end: int | None = None) -> Evidence:
         s = span.start_char if start is None else start
         e = span.end_char if end is None else end
-        rule = getattr(span._, "target_rule", None)
-        rule_id = (rule.metadata or {}).get("id") if rule is not None and rule.metadata else None
+        rule_id = self.rule_id(span)
         return Evidence(text=self.text[s:e], start=s, end=e, section=self.section_name(span),
                         rule_id=rule_id or span.label_, reason=reason)
 
@@ -200,6 +263,11 @@ class _Reader:
         if extra_sections and sec in policy.excluded_sections:
             return _SECTION_REASONS.get(sec, f"in the {sec} section")
         return None
+
+
+def line_start_of(text: str, pos: int) -> int:
+    """Offset of the start of the line holding ``pos``."""
+    return text.rfind("\n", 0, pos) + 1
 
 
 def _one_line(s: str, limit: int = 60) -> str:
@@ -286,7 +354,9 @@ def _fracture_risk(r: _Reader) -> ElementFinding:
     rej: list[Evidence] = []
     for span in _targets(r.doc, "RISK", "RISK_NUM"):
         why = r.rejection(span, "fracture_risk")
-        if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(r.sentence(span)):
+        if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(
+            r.rx.placeholder.sub(" ", r.sentence(span))
+        ):
             why = "a mention of fracture risk without an assessment (no level or probability)"
         if why:
             rej.append(r.evidence(span, f"does not count: {why}"))

@@ -134,6 +134,7 @@ class ElementsRules(_Strict):
     full_date: RegexRule
     year: RegexRule
     dated_after_value: RegexRule
+    checkbox: RegexRule
     elements: dict[Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations"], ElementPolicy]
     plan_sections: list[str]
 
@@ -170,7 +171,8 @@ class PatternSet(_Strict):
                   sig.attending_markers, sig.trainee_markers):
             index[r.id] = r.literal
         el = self.elements
-        for r in (el.placeholder, el.risk_qualifier, el.source_link, el.full_date, el.year, el.dated_after_value):
+        for r in (el.placeholder, el.risk_qualifier, el.source_link, el.full_date, el.year, el.dated_after_value,
+                  el.checkbox):
             index[r.id] = r.literal
         return index
 

@@ -26,7 +26,7 @@ def _line_bounds(text: str, pos: int) -> tuple[int, int]:
     return start, len(text) if end == -1 else end
 
 
-def _wrapped(prev_line: str, next_line: str) -> bool:
+def wrapped(prev_line: str, next_line: str) -> bool:
     """Whether ``next_line`` continues a sentence that ``prev_line`` started."""
     prev = prev_line.rstrip()
     nxt = next_line.lstrip()
@@ -72,7 +72,7 @@ class LineSentencizer:
                 elif breaks == 1:
                     ls, _ = _line_bounds(text, prev.idx)
                     _, le = _line_bounds(text, tok.idx)
-                    start = not _wrapped(text[ls : prev.idx + len(prev.text)], text[tok.idx : le])
+                    start = not wrapped(text[ls : prev.idx + len(prev.text)], text[tok.idx : le])
                 elif prev.text in {".", "!", "?"} and (tok.text[:1].isupper() or tok.text[:1].isdigit()):
                     before = doc[prev.i - 1].text.lower() if prev.i > 0 else ""
                     start = before not in _ABBREVIATIONS and not (len(before) == 1 and before.isalpha())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .spans import char_span
 from ..rules import SignatureRules, load_patterns
 
 SIGNATURE_LABEL = "SIGNATURE"
@@ -22,7 +23,7 @@ _MONTH = re.compile(
     r"|nov(?:ember)?|dec(?:ember)?)\.?$",
     re.IGNORECASE,
 )
-_NAME_WORD = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.?|[a-z][a-z'’-]+)$")
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?$")
 _AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "ra"})
 _STOP_WORDS = frozenset({"on", "at", "date", "dated", "time", "for", "the", "of", "in", "via", "using"})
 
@@ -103,7 +104,11 @@ class SignatureFinder:
             nxt_end = len(text) if nxt_end == -1 else nxt_end
             pos, line_end = line_end + 1, nxt_end
             seg = text[pos:line_end]
-        lead = re.match(r"^[\s:\-–—=>|*]*(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?", seg, re.IGNORECASE)
+        lead = re.match(
+            r"^[\s:\-–—=>|*]*(?:on\s+[\d/.-]+(?:\s*(?:at\s+)?\d{1,2}:\d{2})?[\s,]*)?(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?",
+            seg,
+            re.IGNORECASE,
+        )
         offset = lead.end() if lead else 0
         name_words: list[str] = []
         creds: list[str] = []
@@ -163,13 +168,24 @@ class SignatureFinder:
                 negated = bool(self.negation.search(window)) or bool(re.search(r"\b(?:not|un|never)[\s-]*$", before, re.I))
                 had_dr = bool(re.match(r"[\s:\-]*(?:by\s+)?(?:Dr|Doctor)\b", text[m.end() : m.end() + 12], re.I))
                 name, cred, kinds, end, rest = self._parse_signer(text, m.end())
+                sig_start = m.start()
+                if name is None and cred is None:
+                    # "Attending: Jane Roe, MD — electronically signed 07/22/2024"
+                    label = re.match(r"[ \t*>-]*(?:[A-Za-z][\w /()-]{0,40}:)?[ \t]*", text[line_start : m.start()])
+                    before_start = line_start + (label.end() if label else 0)
+                    b_name, b_cred, b_kinds, b_end, _ = self._parse_signer(text, before_start)
+                    if b_name and b_end <= m.start() + 1:
+                        name, cred, kinds = b_name, b_cred, b_kinds
+                        sig_start = before_start
+                        rest = text[m.end() : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
                 prev_lines = text[max(0, text.rfind("\n", 0, max(0, line_start - 1)) - 200) : line_start]
                 ctx_line = text[line_start : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
                 kind = self._classify(kinds, name, ctx_line, rest, had_dr)
                 attending = bool(self.attending.search(ctx_line) or self.attending.search(prev_lines[-300:]))
                 if name is None and cred is None:
                     kind = "unknown"
-                sigs.append(SignatureFinding(rule_id, name, cred, kind, negated, attending, m.start(), max(end, m.end())))
+                sigs.append(SignatureFinding(rule_id, name, cred, kind, negated, attending, sig_start,
+                                             min(len(text), max(end, m.end()))))
                 taken.append((m.start(), max(end, m.end())))
         sigs.sort(key=lambda s: s.start)
         status: list[tuple[str, int, int, bool]] = []
@@ -183,14 +199,13 @@ class SignatureFinder:
         sigs, status = self.find(doc.text)
         sig_spans: list[Span] = []
         for s in sigs:
-            span = doc.char_span(s.start, s.end, label=SIGNATURE_LABEL, alignment_mode="expand")
+            span = char_span(doc, s.start, s.end, SIGNATURE_LABEL)
             if span is not None and len(span):
                 span._.signature = s
                 sig_spans.append(span)
         status_spans: list[Span] = []
         for rule_id, start, end, is_final in status:
-            span = doc.char_span(start, end, label=STATUS_FINAL_LABEL if is_final else STATUS_NOT_FINAL_LABEL,
-                                 alignment_mode="expand")
+            span = char_span(doc, start, end, STATUS_FINAL_LABEL if is_final else STATUS_NOT_FINAL_LABEL)
             if span is not None and len(span):
                 span._.status = rule_id
                 status_spans.append(span)

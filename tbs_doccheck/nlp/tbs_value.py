@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .spans import char_span
 from ..rules import TbsValueRules, load_patterns
 
 TBS_SPAN_LABEL = "TBS_VALUE"
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 _EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
+# "TBS BY REGION", "Trabecular bone score results:" — a heading above a region list.
+_HEADERISH = re.compile(r"^[^\d\n]{0,40}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +184,7 @@ class TbsValueFinder:
             if not cands:
                 rest = text[me:line_end]
                 cands = self._inline(text, me, line_end, "inline")
-                if not cands and (_EMPTYISH.match(self.region.sub("", rest)) or rest.strip() == ""):
+                if not cands and (_EMPTYISH.match(self.region.sub("", rest)) or _HEADERISH.match(rest)):
                     cands = self._region_list(text, line_end + 1)
                     if not cands and line_end < len(text):
                         nl = text.find("\n", line_end + 1)
@@ -201,7 +204,7 @@ class TbsValueFinder:
             if cand.layout in ("region_list", "column_table"):
                 ls = doc.text.rfind("\n", 0, cand.value_start) + 1
                 start = ls + (len(doc.text[ls:cand.value_start]) - len(doc.text[ls:cand.value_start].lstrip()))
-            span = doc.char_span(start, cand.value_end, label=TBS_SPAN_LABEL, alignment_mode="expand")
+            span = char_span(doc, start, cand.value_end, TBS_SPAN_LABEL)
             if span is None or len(span) == 0:
                 continue
             span._.tbs = cand

@@ -1,0 +1,58 @@
+"""The shipped sample reports and the varied stress set agree with their labels, and sample results match golden files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tbs_doccheck import Checker
+from tbs_doccheck.evaluate import evaluate, load_labelled
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_reports"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+VARIED = Path(__file__).resolve().parent / "data" / "varied.jsonl"
+
+
+def _golden_view(result: dict) -> dict:
+    """What a golden file pins: verdict, element decisions and evidence, values (not versions)."""
+    return {
+        "id": result["id"],
+        "verdict": result["verdict"],
+        "missing": result["missing"],
+        "tbs_value": result["tbs_value"],
+        "signer": result["signer"],
+        "elements": {
+            e: {"satisfied": v["satisfied"], "reason": v["reason"],
+                "evidence": [(x["text"], x["start"], x["end"], x["rule_id"]) for x in v["evidence"]]}
+            for e, v in result["elements"].items()
+        },
+    }
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.txt")), ids=lambda p: p.stem)
+def test_each_sample_report_matches_its_golden_file(checker: Checker, path: Path) -> None:
+    got = _golden_view(checker.check_text(path.read_text(encoding="utf-8"), path.stem).model_dump(mode="json"))
+    golden = GOLDEN / f"{path.stem}.json"
+    if os.environ.get("TBS_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    want = json.loads(golden.read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(got)) == want
+
+
+def test_sample_labels_text_matches_the_files() -> None:
+    for lab in load_labelled(SAMPLES / "labels.jsonl"):
+        assert (SAMPLES / f"{lab.id}.txt").read_text(encoding="utf-8") == lab.text
+
+
+@pytest.mark.parametrize("labels", [SAMPLES / "labels.jsonl", VARIED], ids=["sample_reports", "varied"])
+def test_labelled_sets_have_no_false_pass_and_high_accuracy(checker: Checker, labels: Path) -> None:
+    rows = load_labelled(labels)
+    rep = evaluate(rows, checker.check_many(r.text for r in rows))
+    assert rep.false_passes == 0, [m for m in rep.misses if m.what == "verdict"]
+    assert rep.verdict_accuracy >= 0.95
+    assert rep.tbs_accuracy >= 0.97
