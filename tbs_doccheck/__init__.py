@@ -1,10 +1,12 @@
 """tbs-doccheck: does a TBS interpretation report document what CPT 77092 requires, and why."""
 
 from .api import Checker, __version__, check_text, get_checker
+from .prebill import Decision, prebill
 from .models import CheckResult, ElementResult, Evidence, ReportInput, Requirement, Signer
 
 __all__ = [
     "Checker",
+    "Decision",
     "CheckResult",
     "ElementResult",
     "Evidence",
@@ -14,4 +16,5 @@ __all__ = [
     "__version__",
     "check_text",
     "get_checker",
+    "prebill",
 ]

@@ -155,17 +155,19 @@ def explain(what: Annotated[str, typer.Argument(help="An element id (e.g. tbs_va
                     typer.echo(f"pattern: {rule.pattern}")
 
 
-def _register_optional() -> None:
-    # The pre-bill hook, the server and the audit live in their own modules; the CLI only wires them.
-    try:
-        from .prebill_cli import prebill_command, serve_command
-    except ImportError:  # pragma: no cover - always shipped together
-        return
+def _register_subcommands() -> None:
+    # The audit, benchmark, pre-bill hook and server live in their own modules; the CLI only wires them.
+    from .audit import audit_command
+    from .bench import bench_command
+    from .prebill_cli import prebill_command, serve_command
+
+    app.command("audit")(audit_command)
     app.command("prebill")(prebill_command)
     app.command("serve")(serve_command)
+    app.command("bench")(bench_command)
 
 
-_register_optional()
+_register_subcommands()
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
 
 from ..rules import PatternSet, load_patterns
+from .fast_regex import speed_up
 from . import sentences as _sentences  # noqa: F401  (registers the factory)
 from . import signature as _signature  # noqa: F401
 from . import tbs_value as _tbs_value  # noqa: F401
@@ -34,12 +35,14 @@ def _silence_loguru() -> None:
     logging.getLogger("medspacy").setLevel(logging.WARNING)
 
 
-def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = None) -> Language:
+def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = None, *,
+              fast_regex: bool = True) -> Language:
     """Build the checker's pipeline.
 
     Args:
         patterns: A loaded pattern set; loaded from ``patterns_dir`` (or the shipped set) when None.
         patterns_dir: Folder of pattern files to use instead of the shipped ones.
+        fast_regex: Swap medspaCy's regex matchers for :class:`FastRegexMatcher` (same matches).
 
     Returns:
         ``spacy.blank("en")`` with: the line-aware sentence splitter, medspaCy's Sectionizer,
@@ -76,6 +79,9 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
 
     nlp.add_pipe("tbs_signature", config={"span_group": SIGNATURE_GROUP, "status_group": STATUS_GROUP,
                                            "patterns_dir": patterns_dir})
+    if fast_regex:
+        for component in (sectionizer, matcher, context):
+            speed_up(component)
     return nlp
 
 

@@ -115,6 +115,7 @@ class SignatureFinder:
         kinds: set[str] = set()
         end = pos + offset
         cred_start = cred_end = None
+        name_end = offset
         for m in re.finditer(r"[^\s,;]+(?:\s*\((?:[A-Z]{1,3})\))*", seg[offset:]):
             word = m.group(0)
             kind = self._credential_kind(word)
@@ -131,8 +132,13 @@ class SignatureFinder:
             if not (_NAME_WORD.match(word) or word.lower() in self.particles) or len(name_words) >= 6:
                 break
             name_words.append(word)
-            end = pos + offset + m.end()
-        name = " ".join(name_words).strip(" ,.") or None
+            name_end = offset + m.end()
+            end = pos + name_end
+        # The name as written ("Smith, Harold J."), minus the punctuation that joins it to what follows.
+        name = seg[offset:name_end].strip(" ,;") if name_words else ""
+        if name.endswith(".") and len(name_words[-1]) > 2:
+            name = name[:-1]
+        name = name or None
         credential = None
         if cred_start is not None and cred_end is not None:
             credential = seg[cred_start:cred_end].strip(" ,;")

@@ -1,0 +1,344 @@
+"""The HTTP service billing systems call: app factory, API-key guard, time limits and log redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hmac
+import inspect
+import ipaddress
+import logging
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tbs_doccheck.api import Checker, __version__, get_checker
+from tbs_doccheck.models import CheckResult
+from tbs_doccheck.prebill import Claim, Decision, ReportRef, load_prebill_rules, prebill
+
+API_KEY_ENV = "TBS_DOCCHECK_API_KEY"
+MAX_BODY_ENV = "TBS_DOCCHECK_MAX_BODY_BYTES"
+TIMEOUT_ENV = "TBS_DOCCHECK_TIMEOUT_S"
+REPORTS_DIR_ENV = "TBS_DOCCHECK_REPORTS_DIR"
+INSECURE_ENV = "TBS_DOCCHECK_INSECURE_NO_AUTH"
+
+DEFAULT_MAX_BODY_BYTES = 5_000_000
+DEFAULT_TIMEOUT_S = 30.0
+WORKER_STARTUP_S = 120
+
+log = logging.getLogger("tbs_doccheck.server")
+
+#: One pipeline per process (``get_checker``), and one call in it at a time: spaCy does not
+#: promise that a Language object is safe to share between threads.
+PIPELINE_LOCK = threading.Lock()
+
+T = TypeVar("T")
+
+
+class ConfigError(RuntimeError):
+    """The service was asked to start with settings it refuses (no API key, bad numbers)."""
+
+
+class CheckRequest(BaseModel):
+    """Body of ``POST /v1/check``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    text: StrictStr = Field(min_length=1, description="The whole report text")
+    id: StrictStr = Field(default="report", min_length=1, description="Echoed as the result's id")
+
+
+def _key_matches(provided: str | None, expected: str) -> bool:
+    # compare_digest on bytes: constant time, and no TypeError on non-ASCII header values.
+    return provided is not None and hmac.compare_digest(provided.encode(), expected.encode())
+
+
+class _ApiKeyGuard:
+    """Refuse every ``/v1`` request without the right ``X-API-Key`` before its body is read."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None) -> None:
+        self.app = app
+        self.api_key = api_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and self.api_key is not None
+            and (path == "/v1" or path.startswith("/v1/"))
+            and not _key_matches(Headers(scope=scope).get("x-api-key"), self.api_key)
+        ):
+            response = JSONResponse(
+                {"detail": "missing or wrong X-API-Key header"},
+                status_code=401,
+                headers={"WWW-Authenticate": "ApiKey"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    bad_json = [e for e in errors if e.get("type") == "json_invalid"]
+    if bad_json:
+        err = bad_json[0]
+        where = err["loc"][-1] if err.get("loc") else "?"
+        why = (err.get("ctx") or {}).get("error", "not JSON")
+        return JSONResponse({"detail": f"request body is not valid JSON: {why} (at character {where})"}, 400)
+    # loc/msg/type only: pydantic's "input" would echo report text back (and into any proxy's logs).
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    return JSONResponse({"detail": detail}, 422)
+
+
+def create_app(
+    api_key: str | None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    reports_dir: Path | None = None,
+    checker: Checker | None = None,
+) -> FastAPI:
+    """Build the service.
+
+    Args:
+        api_key: The key every ``/v1`` request must send as ``X-API-Key``; None disables
+            the check (only for ``--insecure-no-auth``).
+        max_body_bytes: Larger request bodies get 413 (by Content-Length, and by bytes
+            counted while streaming).
+        timeout_s: A check or pre-bill decision running longer gets 503.
+        reports_dir: The only folder ``report.path`` may point into; None refuses
+            ``report.path`` over HTTP (a caller must not make the service read its files).
+        checker: A checker already built; else the process-wide one is loaded at start-up.
+
+    Returns:
+        The FastAPI app.
+    """
+    if max_body_bytes < 1 or timeout_s <= 0:
+        raise ConfigError("max_body_bytes and timeout_s must be positive")
+    rules = load_prebill_rules()
+    reports_root = reports_dir.resolve() if reports_dir is not None else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if checker is not None:
+            app.state.checker = checker
+        else:
+            app.state.checker = await anyio.to_thread.run_sync(get_checker)
+        yield
+
+    app = FastAPI(
+        title="tbs-doccheck",
+        summary="CPT 77092 documentation checks and 77089-77092 pre-bill review",
+        version=__version__,
+        lifespan=lifespan,
+        max_body_size=max_body_bytes,
+    )
+    app.add_middleware(_ApiKeyGuard, api_key=api_key)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(exc)
+
+    async def run_limited(fn: Callable[[], T]) -> T:
+        def locked() -> T:
+            if not PIPELINE_LOCK.acquire(timeout=timeout_s):
+                raise TimeoutError
+            try:
+                return fn()
+            finally:
+                PIPELINE_LOCK.release()
+
+        try:
+            # abandon_on_cancel: without it the cancelled await would wait for the thread anyway.
+            return await asyncio.wait_for(anyio.to_thread.run_sync(locked, abandon_on_cancel=True), timeout_s)
+        except TimeoutError:
+            raise HTTPException(
+                503, f"the request took longer than {timeout_s:g} s; retry later", headers={"Retry-After": "5"}
+            ) from None
+        except HTTPException:
+            raise
+        except Exception as exc:
+            # The type only: an exception's text may quote the report.
+            log.error("internal error while checking: %s", type(exc).__name__)
+            raise HTTPException(500, "internal error; no decision was made") from None
+
+    # APIKeyHeader only documents the header in OpenAPI; _ApiKeyGuard enforces it before the body is read.
+    v1 = APIRouter(prefix="/v1", dependencies=[Security(APIKeyHeader(name="X-API-Key", auto_error=False))])
+
+    @v1.post("/prebill", response_model=Decision, summary="Release, hold or review a claim carrying TBS codes")
+    async def post_prebill(claim: Claim, request: Request) -> Decision:
+        if claim.report is not None and claim.report.path is not None:
+            inside = _report_path_inside(claim.report.path, reports_root)
+            claim = claim.model_copy(update={"report": ReportRef(path=str(inside))})
+        current: Checker = request.app.state.checker
+        return await run_limited(lambda: prebill(claim, checker=current, reports_dir=reports_root))
+
+    @v1.post("/check", response_model=CheckResult, summary="Check one TBS report's documentation")
+    async def post_check(body: CheckRequest, request: Request) -> CheckResult:
+        current: Checker = request.app.state.checker
+        return await run_limited(lambda: current.check_text(body.text, report_id=body.id))
+
+    @app.get("/healthz", summary="Liveness: the pipeline is loaded")
+    async def healthz(request: Request) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "checker_loaded": getattr(request.app.state, "checker", None) is not None,
+            "versions": {"tool": __version__, "prebill_rules": rules.version},
+        }
+
+    app.include_router(v1)
+    return app
+
+
+def _report_path_inside(path: str, root: Path | None) -> Path:
+    """The linked report's real path, which must lie inside ``root`` (symlinks resolved)."""
+    if root is None:
+        raise HTTPException(422, "report.path is not accepted by this service; send report.text")
+    resolved = (root / path).resolve()  # an absolute path replaces root in the join
+    if not resolved.is_relative_to(root):
+        raise HTTPException(422, "report.path must name a file inside the service's reports folder")
+    return resolved
+
+
+def _env_number(name: str, default: float, kind: type[int] | type[float]) -> Any:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def app_from_env() -> FastAPI:
+    """The app as configured by environment variables (the uvicorn factory each worker calls).
+
+    Reads ``TBS_DOCCHECK_API_KEY`` (required unless ``TBS_DOCCHECK_INSECURE_NO_AUTH=1``),
+    ``TBS_DOCCHECK_MAX_BODY_BYTES``, ``TBS_DOCCHECK_TIMEOUT_S`` and ``TBS_DOCCHECK_REPORTS_DIR``.
+
+    Returns:
+        The FastAPI app.
+
+    Raises:
+        ConfigError: No API key and no explicit permission to run without one, or bad numbers.
+    """
+    api_key = os.environ.get(API_KEY_ENV) or None
+    if api_key is None and os.environ.get(INSECURE_ENV) != "1":
+        raise ConfigError(f"{API_KEY_ENV} is not set: refusing to serve without an API key (see --insecure-no-auth)")
+    reports = os.environ.get(REPORTS_DIR_ENV)
+    return create_app(
+        api_key,
+        max_body_bytes=_env_number(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES, int),
+        timeout_s=_env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, float),
+        reports_dir=Path(reports) if reports else None,
+    )
+
+
+class AccessLogFilter(logging.Filter):
+    """Reduce uvicorn's access record to method, path (no query string) and status.
+
+    Nothing a caller puts in a URL, and no client address, reaches the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, full_path, _version, status = args
+            record.msg, record.args = "%s %s %s", (method, str(full_path).split("?", 1)[0], status)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging config with the access log redacted by :class:`AccessLogFilter`."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_access"] = {"()": f"{__name__}.AccessLogFilter"}
+    config["handlers"]["access"]["filters"] = ["redact_access"]
+    # uvicorn's AccessFormatter rebuilds the line from the raw args; a plain formatter prints ours.
+    config["formatters"]["access"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"}
+    config["loggers"]["tbs_doccheck"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8077,
+    insecure_no_auth: bool = False,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    workers: int = 1,
+    reports_dir: Path | None = None,
+) -> None:
+    """Serve until interrupted; each uvicorn worker process loads its own pipeline at start-up.
+
+    An API key in ``TBS_DOCCHECK_API_KEY`` is enforced even with ``insecure_no_auth``,
+    which only permits starting without one.
+
+    Args:
+        host: Address to bind.
+        port: Port to bind.
+        insecure_no_auth: Start even when ``TBS_DOCCHECK_API_KEY`` is unset (no authentication).
+        max_body_bytes: Request body limit.
+        timeout_s: Per-request time limit.
+        workers: uvicorn worker processes.
+        reports_dir: Folder ``report.path`` may point into.
+
+    Raises:
+        ConfigError: No API key without ``insecure_no_auth``, or bad settings.
+    """
+    import uvicorn
+
+    if not os.environ.get(API_KEY_ENV):
+        if not insecure_no_auth:
+            raise ConfigError(f"{API_KEY_ENV} is not set: refusing to serve without an API key (see --insecure-no-auth)")
+        print(f"warning: serving WITHOUT authentication on {host}:{port}", file=sys.stderr)
+        if not _is_loopback(host):
+            print("warning: and on a non-loopback address: anyone who can reach it can call it", file=sys.stderr)
+    if max_body_bytes < 1 or timeout_s <= 0 or workers < 1:
+        raise ConfigError("--max-body-bytes, --timeout and --workers must be positive")
+    # Workers are separate processes that build the app from the environment.
+    os.environ[MAX_BODY_ENV] = str(max_body_bytes)
+    os.environ[TIMEOUT_ENV] = str(timeout_s)
+    os.environ[INSECURE_ENV] = "1" if insecure_no_auth else "0"
+    if reports_dir is not None:
+        os.environ[REPORTS_DIR_ENV] = str(reports_dir)
+    options: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # Workers building the pipeline side by side miss uvicorn's default 5 s health ping
+        # and get killed and restarted forever; give them the time a start-up takes.
+        options["timeout_worker_healthcheck"] = WORKER_STARTUP_S
+    uvicorn.run(
+        f"{__name__}:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(),
+        server_header=False,
+        **options,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

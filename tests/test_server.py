@@ -1,0 +1,246 @@
+"""The HTTP service: API key, body limits, clear 4xx answers, time limits, quiet logs, and a real uvicorn run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tbs_doccheck.api import Checker
+from tbs_doccheck.server import PIPELINE_LOCK, ConfigError, app_from_env, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "test-key-4d1f"
+MARKER = "Quixotebrook"
+REPORT = (Path(__file__).parent / "data" / "claims" / "reports" / "C-RELEASE.txt").read_text()
+CLAIM: dict[str, Any] = {
+    "claim_id": "C01",
+    "patient_id": "P1",
+    "date_of_service": "2025-03-10",
+    "lines": [{"code": "77092", "units": 1, "modifiers": []}],
+    "rendering_provider": {"name": "Harold Smith", "credential": "MD", "npi": "1245319599"},
+    "report": {"text": REPORT},
+}
+AUTH = {"X-API-Key": KEY}
+
+
+@pytest.fixture(scope="module")
+def client(checker: Checker) -> Iterator[TestClient]:
+    with TestClient(create_app(KEY, max_body_bytes=20_000, checker=checker)) as c:
+        yield c
+
+
+# --------------------------------------------------------------------------------------------
+# In process
+# --------------------------------------------------------------------------------------------
+
+
+def test_healthz_answers_without_a_key(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["checker_loaded"] is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"X-API-Key": "wrong"}, 401), ({"X-API-Key": KEY + "x"}, 401), ({"X-API-Key": "é".encode()}, 401), (AUTH, 200)],
+)
+def test_every_v1_call_needs_the_right_api_key(client: TestClient, headers: dict[str, Any], status: int) -> None:
+    for path, body in (("/v1/prebill", CLAIM), ("/v1/check", {"text": REPORT, "id": "r1"})):
+        assert client.post(path, json=body, headers=headers).status_code == status
+
+
+def test_a_missing_key_is_refused_before_the_body_is_parsed(client: TestClient) -> None:
+    response = client.post("/v1/prebill", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 401
+
+
+def test_prebill_returns_the_decision(client: TestClient) -> None:
+    response = client.post("/v1/prebill", json=CLAIM, headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["claim_id"], body["decision"]) == ("C01", "release")
+    assert body["check"]["verdict"] == "pass" and body["versions"]["prebill_rules"]
+
+
+def test_check_returns_the_checker_result(client: TestClient) -> None:
+    response = client.post("/v1/check", json={"text": REPORT, "id": "r9"}, headers=AUTH)
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["verdict"]) == ("r9", "pass")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "says"),
+    [
+        ("/v1/prebill", b"{not json", 400, "not valid JSON"),
+        ("/v1/prebill", b"", 422, "Field required"),
+        ("/v1/prebill", json.dumps({**CLAIM, "lines": [{"code": "77092", "units": "1"}]}).encode(), 422, "integer"),
+        ("/v1/prebill", json.dumps({**CLAIM, "report": {"text": REPORT, "path": "x"}}).encode(), 422, "exactly one"),
+        ("/v1/prebill", json.dumps({**CLAIM, "report": {"path": "/etc/passwd"}}).encode(), 422, "not accepted"),
+        ("/v1/check", json.dumps({"text": REPORT, "extra": 1}).encode(), 422, "Extra inputs"),
+        ("/v1/check", json.dumps({"text": 5}).encode(), 422, "string"),
+        ("/v1/check", b"[1, 2", 400, "not valid JSON"),
+    ],
+)
+def test_malformed_requests_get_a_clear_4xx_that_echoes_no_report_text(
+    client: TestClient, path: str, body: bytes, status: int, says: str
+) -> None:
+    response = client.post(path, content=body, headers={**AUTH, "content-type": "application/json"})
+    assert response.status_code == status
+    assert says in response.text
+    assert MARKER not in response.text
+
+
+def test_a_body_over_the_limit_by_content_length_gets_413(client: TestClient) -> None:
+    big = json.dumps({"text": "x" * 30_000}).encode()
+    assert client.post("/v1/check", content=big, headers={**AUTH, "content-type": "application/json"}).status_code == 413
+
+
+def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(30):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = client.post("/v1/check", content=chunks(), headers={**AUTH, "content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_request_that_takes_too_long_gets_503(checker: Checker) -> None:
+    with TestClient(create_app(KEY, timeout_s=0.001, checker=checker)) as slow:
+        started = time.monotonic()
+        response = slow.post("/v1/check", json={"text": REPORT * 20}, headers=AUTH)
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert time.monotonic() - started < 5
+    # The abandoned check may still run: wait for it, then hold the lock long enough that a
+    # thread not yet started gives up (its own wait is 1 ms), so no later test shares the pipeline.
+    assert PIPELINE_LOCK.acquire(timeout=60)
+    time.sleep(0.5)
+    PIPELINE_LOCK.release()
+
+
+def test_report_paths_must_stay_inside_the_configured_reports_folder(checker: Checker, tmp_path: Path) -> None:
+    (tmp_path / "C01.txt").write_text(REPORT)
+    (tmp_path.parent / "outside.txt").write_text(REPORT)
+    with TestClient(create_app(KEY, reports_dir=tmp_path, checker=checker)) as c:
+        inside = c.post("/v1/prebill", json={**CLAIM, "report": {"path": "C01.txt"}}, headers=AUTH)
+        outside = c.post("/v1/prebill", json={**CLAIM, "report": {"path": "../outside.txt"}}, headers=AUTH)
+        by_id = c.post("/v1/prebill", json={k: v for k, v in CLAIM.items() if k != "report"}, headers=AUTH)
+    assert (inside.status_code, inside.json()["decision"]) == (200, "release")
+    assert outside.status_code == 422
+    assert (by_id.status_code, by_id.json()["decision"]) == (200, "release")
+
+
+def test_the_openapi_document_lists_the_endpoints_and_the_api_key(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/prebill", "/v1/check", "/healthz"} <= set(spec["paths"])
+    schemes = spec["components"]["securitySchemes"]
+    assert any(s.get("name") == "X-API-Key" and s.get("in") == "header" for s in schemes.values())
+    assert client.get("/docs").status_code == 200
+
+
+def test_without_a_key_the_app_is_open_only_when_built_so(checker: Checker) -> None:
+    with TestClient(create_app(None, checker=checker)) as open_client:
+        assert open_client.post("/v1/check", json={"text": REPORT}).status_code == 200
+
+
+def test_the_environment_factory_refuses_to_build_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TBS_DOCCHECK_API_KEY", raising=False)
+    monkeypatch.delenv("TBS_DOCCHECK_INSECURE_NO_AUTH", raising=False)
+    with pytest.raises(ConfigError, match="TBS_DOCCHECK_API_KEY is not set"):
+        app_from_env()
+
+
+# --------------------------------------------------------------------------------------------
+# A real server on a loopback port
+# --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``tbs-doccheck serve`` in a subprocess on 127.0.0.1; yields its base URL and its log file."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    env = {**os.environ, "TBS_DOCCHECK_API_KEY": KEY, "TBS_DOCCHECK_MAX_BODY_BYTES": "50000"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from tbs_doccheck.cli import main; main()", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not answer /healthz within 90 s")
+            time.sleep(0.25)
+        yield base, log_path
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_real_server_answers_over_http_and_logs_no_report_text(server: tuple[str, Path]) -> None:
+    base, log_path = server
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.post("/v1/prebill", json=CLAIM).status_code == 401
+        decision = http.post("/v1/prebill?note=" + MARKER, json=CLAIM, headers=AUTH)
+        assert (decision.status_code, decision.json()["decision"]) == (200, "release")
+        technologist = {"name": "Jo Tech", "credential": "RT"}
+        held = http.post("/v1/prebill", json={**CLAIM, "rendering_provider": technologist}, headers=AUTH)
+        assert held.json()["decision"] == "hold"
+        checked = http.post("/v1/check", json={"text": REPORT, "id": "r1"}, headers=AUTH)
+        assert (checked.status_code, checked.json()["verdict"]) == (200, "pass")
+        as_json = {**AUTH, "content-type": "application/json"}
+        bad = http.post("/v1/check", content=b'{"text": "' + MARKER.encode(), headers=as_json)
+        assert bad.status_code == 400
+        too_big = http.post("/v1/check", json={"text": MARKER * 10_000}, headers=AUTH)
+        assert too_big.status_code == 413
+
+        def chunks() -> Iterator[bytes]:
+            yield b'{"text": "'
+            for _ in range(100):
+                yield MARKER.encode() * 100
+            yield b'"}'
+
+        streamed = http.post("/v1/check", content=chunks(), headers=as_json)
+        assert streamed.status_code == 413
+    time.sleep(0.5)  # let the access log flush
+    log = log_path.read_text()
+    assert "POST /v1/prebill 200" in log and "POST /v1/prebill 401" in log and "POST /v1/check 413" in log
+    assert MARKER not in log
+    assert "127.0.0.1:" not in log.split("(Press CTRL+C to quit)")[-1]  # no client addresses in access lines
