@@ -116,6 +116,15 @@ class _Reader:
         self.report_year = self._report_year()
         self._sections = self._section_scopes()
         self._starts = [s[0] for s in self._sections]
+        # Every section (not only the scoped ones) by start offset, for evidence labels.
+        spans = sorted((doc[sec.section_span[0]].idx if sec.section_span[0] < len(doc) else len(self.text), sec.category)
+                       for sec in doc._.sections)
+        self._all_starts = [s for s, _ in spans]
+        self._all_cats = [c for _, c in spans]
+        self._by_label: dict[str, list[Span]] = {}
+        for span in doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else ():
+            self._by_label.setdefault(span.label_, []).append(span)
+        self._line_marks: dict[int, tuple[list[tuple[int, int]], list[tuple[int, bool]]]] = {}
 
     # -- dates --------------------------------------------------------------------------
     def _report_year(self) -> int | None:
@@ -174,8 +183,14 @@ class _Reader:
         return cat if pos < end else None
 
     def section_name(self, span: Span) -> str | None:
-        tok = span[0]
-        return tok._.section_category if tok._.section is not None else None
+        """The medspaCy section category holding the start of ``span``."""
+        i = bisect_right(self._all_starts, span.start_char) - 1
+        return self._all_cats[i] if i >= 0 else None
+
+    def targets(self, *labels: str) -> list[Span]:
+        """Target spans with these labels, in text order."""
+        found = [s for label in labels for s in self._by_label.get(label, ())]
+        return sorted(found, key=lambda s: (s.start_char, s.end_char))
 
     # -- context ------------------------------------------------------------------------
     def _parenthetical(self, pos: int) -> tuple[int, int] | None:
@@ -213,21 +228,27 @@ class _Reader:
             out.append((cat, rule_id, words))
         return out
 
+    def _marks(self, line_start: int) -> tuple[list[tuple[int, int]], list[tuple[int, bool]]]:
+        """Placeholders and checkboxes on the line starting at ``line_start`` (computed once a line)."""
+        hit = self._line_marks.get(line_start)
+        if hit is None:
+            text = self.text
+            line_end = text.find("\n", line_start)
+            line_end = len(text) if line_end == -1 else line_end
+            holes = [(m.start(), m.end()) for m in self.rx.placeholder.finditer(text, line_start, line_end)]
+            boxes = [(m.start(), not re.search(r"[Xx✓✔☒☑]", m.group(0)))
+                     for m in self.rx.checkbox.finditer(text, line_start, line_end)]
+            hit = self._line_marks[line_start] = (holes, boxes)
+        return hit
+
     def placeholder(self, span: Span) -> bool:
         """Whether ``span`` is (inside) a blank template placeholder or an unticked option."""
-        text = self.text
-        if self.rx.placeholder.search(span.text):
-            return True
-        line_start = text.rfind("\n", 0, span.start_char) + 1
-        boxes = list(self.rx.checkbox.finditer(text, line_start, span.start_char))
-        if boxes and not re.search(r"[Xx✓✔☒☑]", boxes[-1].group(0)):
-            return True  # the option nearest before the mention is unticked: "[ ] DXA"
-        line_end = text.find("\n", span.end_char)
-        line_end = len(text) if line_end == -1 else line_end
-        for m in self.rx.placeholder.finditer(text, line_start, line_end):
-            if m.start() <= span.start_char and span.end_char <= m.end():
-                return True
-        return False
+        holes, boxes = self._marks(self.text.rfind("\n", 0, span.start_char) + 1)
+        s, e = span.start_char, span.end_char
+        if any(hs < e and s < he for hs, he in holes):
+            return True  # overlaps or sits inside "___", "[select]", "<value>"
+        before = [unticked for pos, unticked in boxes if pos < s]
+        return bool(before and before[-1])  # the option nearest before the mention is unticked: "[ ] DXA"
 
     def sentence(self, span: Span) -> str:
         return span.sent.text if span.doc.has_annotation("SENT_START") else span.text
@@ -275,15 +296,10 @@ def _one_line(s: str, limit: int = 60) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def _targets(doc: Doc, *labels: str) -> list[Span]:
-    group = doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else []
-    return sorted((s for s in group if s.label_ in labels), key=lambda s: (s.start_char, s.end_char))
-
-
 def _imaging_source(r: _Reader) -> ElementFinding:
     ev: list[Evidence] = []
     rej: list[Evidence] = []
-    for span in _targets(r.doc, "MODALITY", "MODALITY_OTHER"):
+    for span in r.targets("MODALITY", "MODALITY_OTHER"):
         why = r.rejection(span, "imaging_source")
         if why is None and span.label_ == "MODALITY_OTHER" and not r.rx.source_link.search(r.sentence(span)):
             why = "not stated to be the source of the TBS"
@@ -306,7 +322,7 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
     accepted: list[tuple[Span, TbsCandidate]] = []
     impossible: list[tuple[Span, TbsCandidate]] = []
     rej: list[Evidence] = []
-    for span in _targets(r.doc, "TBS_VALUE"):
+    for span in r.targets("TBS_VALUE"):
         cand: TbsCandidate = span._.tbs
         why = None
         if cand.reference:
@@ -352,7 +368,7 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
 def _fracture_risk(r: _Reader) -> ElementFinding:
     ev: list[Evidence] = []
     rej: list[Evidence] = []
-    for span in _targets(r.doc, "RISK", "RISK_NUM"):
+    for span in r.targets("RISK", "RISK_NUM"):
         why = r.rejection(span, "fracture_risk")
         if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(
             r.rx.placeholder.sub(" ", r.sentence(span))
@@ -378,7 +394,7 @@ def _recommendations(r: _Reader) -> ElementFinding:
     ev: list[Evidence] = []
     rej: list[Evidence] = []
     plan = set(r.rules.plan_sections)
-    for span in _targets(r.doc, "REC", "REC_ITEM"):
+    for span in r.targets("REC", "REC_ITEM"):
         in_plan = r.scoped_section(span) in plan
         if span.label_ == "REC_ITEM" and not in_plan:
             continue

@@ -1,24 +1,13 @@
 """A drop-in for medspaCy's ``RegexMatcher`` that reads the document text once per call."""
 
+import re
 from bisect import bisect_left
 
 from medspacy.common.medspacy_matcher import MedspacyMatcher
 from medspacy.common.regex_matcher import RegexMatcher
 from spacy.tokens import Doc
 
-
-_CACHE_KEY = "tbs_doccheck.offsets"
-
-
-def _offsets(doc: Doc) -> tuple[str, list[int], dict[int, int], dict[int, int]]:
-    """Text and token offsets of ``doc``, computed once and shared by every matcher in the pipeline."""
-    cached = doc.user_data.get(_CACHE_KEY)
-    if cached is not None and cached[0] == len(doc):
-        return cached[1]
-    starts = [t.idx for t in doc]
-    value = (doc.text_with_ws, starts, {t.idx + len(t.text): t.i for t in doc}, {idx: i for i, idx in enumerate(starts)})
-    doc.user_data[_CACHE_KEY] = (len(doc), value)
-    return value
+from .offsets import token_offsets
 
 
 class FastRegexMatcher(RegexMatcher):
@@ -30,8 +19,22 @@ class FastRegexMatcher(RegexMatcher):
     per document and offsets are resolved by bisection.
     """
 
+    def fold(self) -> None:
+        """Recompile every pattern case-sensitively for case-folded text (about twice as fast).
+
+        medspaCy compiles with ``re.IGNORECASE``; matching the lower-cased pattern against the
+        lower-cased text finds the same matches at the same offsets.
+        """
+        for key, patterns in self._patterns.items():
+            self._patterns[key] = [
+                p if p.flags & re.IGNORECASE == 0 else re.compile(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE)
+                for p in patterns
+            ]
+        self.folded = True
+
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        text, starts, ends, start_index = _offsets(doc)
+        raw, starts, ends, start_index, folded = token_offsets(doc)
+        text = folded if getattr(self, "folded", False) else raw
         n = len(starts)
         matches: list[tuple[int, int, int]] = []
         for match_id, patterns in self._patterns.items():
@@ -62,6 +65,20 @@ class FastRegexMatcher(RegexMatcher):
         return (i - 1) % n if resolve == "left" else i
 
 
+def fold_pattern(pattern: str) -> str:
+    """Lower-case a regular expression's literals, leaving escapes (``\\S``, ``\\B``, ``\\x41``) intact."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        out.append(pattern[i].lower())
+        i += 1
+    return "".join(out)
+
+
 def speed_up(component: object) -> int:
     """Swap the regex matchers inside a medspaCy component for :class:`FastRegexMatcher`.
 
@@ -74,5 +91,6 @@ def speed_up(component: object) -> int:
             inner = value._MedspacyMatcher__regex_matcher  # medspaCy keeps it private; pinned to 1.3.1
             if type(inner) is RegexMatcher:
                 inner.__class__ = FastRegexMatcher
+                inner.fold()
                 swapped += 1
     return swapped

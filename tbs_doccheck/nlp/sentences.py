@@ -3,8 +3,12 @@
 
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from .offsets import token_offsets
 
 # A line that ends on one of these words was wrapped mid-phrase ("high risk of\nfracture").
 _CONTINUATION_WORDS = frozenset(
@@ -43,41 +47,50 @@ def wrapped(prev_line: str, next_line: str) -> bool:
     return bool(len(prev) >= 30 and prev[-1].isalnum() and re.match(r"-?\d", nxt) and " " in nxt.strip())
 
 
+_NEWLINE_RUN = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*)*")
+_PUNCT_BREAK = re.compile(r"[.!?][^\S\n]+(?=[A-Z0-9])")
+
+
 class LineSentencizer:
     """Sets sentence starts from line structure and sentence punctuation.
 
     spaCy's ``sentencizer`` ignores newlines, so ConText scope would leak from one report line
     into the next; PyRuSH is accurate but slow. This splitter ends a sentence at every line break
-    except where a sentence was visibly hard-wrapped, and at ``. ! ?`` inside a line.
+    except where a sentence was visibly hard-wrapped, and at ``. ! ?`` inside a line. It scans the
+    text for the few candidate boundaries instead of visiting every token.
     """
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
-        prev = None  # previous non-space token
-        for tok in doc:
-            if tok.i == 0:
-                tok.is_sent_start = True
-                if not tok.is_space:
-                    prev = tok
+        n = len(doc)
+        if n == 0:
+            return doc
+        text, starts, _, start_index, _ = token_offsets(doc)
+        flags = numpy.full((n, 1), -1, dtype="int64")
+        flags[0, 0] = 1
+        for m in _NEWLINE_RUN.finditer(text):
+            tok = start_index.get(m.end())
+            if tok is None or tok == 0:
                 continue
-            if tok.is_space:
-                tok.is_sent_start = False
+            if m.group(0).count("\n") >= 2:
+                flags[tok, 0] = 1
                 continue
-            start = False
-            if prev is not None:
-                gap = text[prev.idx + len(prev.text) : tok.idx]
-                breaks = gap.count("\n")
-                if breaks >= 2:
-                    start = True
-                elif breaks == 1:
-                    ls, _ = _line_bounds(text, prev.idx)
-                    _, le = _line_bounds(text, tok.idx)
-                    start = not wrapped(text[ls : prev.idx + len(prev.text)], text[tok.idx : le])
-                elif prev.text in {".", "!", "?"} and (tok.text[:1].isupper() or tok.text[:1].isdigit()):
-                    before = doc[prev.i - 1].text.lower() if prev.i > 0 else ""
-                    start = before not in _ABBREVIATIONS and not (len(before) == 1 and before.isalpha())
-            tok.is_sent_start = start
-            prev = tok
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            if not wrapped(text[line_start : m.start()], text[m.end() : len(text) if line_end == -1 else line_end]):
+                flags[tok, 0] = 1
+        for m in _PUNCT_BREAK.finditer(text):
+            dot = m.start()
+            tok = start_index.get(m.end())
+            if tok is None or dot not in start_index or not (dot + 1 in start_index or text[dot + 1].isspace()):
+                continue  # the mark is part of a longer token ("Dr.", "1.2.")
+            word_start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot), text.rfind("\t", 0, dot)) + 1
+            before = text[word_start:dot].lower()
+            if before in _ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+                continue
+            if before.isdigit() and text[text.rfind("\n", 0, dot) + 1 : word_start].strip() == "":
+                continue  # "1. Osteopenia": a list number, not a sentence end
+            flags[tok, 0] = 1
+        doc.from_array([SENT_START], flags)
         return doc
 
 
