@@ -15,6 +15,10 @@ from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
 from .nlp.tbs_value import TbsCandidate
 from .rules import ElementsRules, PatternSet
 
+#: Evidence spans kept per element (the first ones in the text); rejected mentions kept.
+MAX_EVIDENCE = 3
+MAX_REJECTED = 5
+
 # Sections whose inline header text ("Comparison: DXA 2021") only covers its own line.
 _LINE_SCOPED_SECTIONS = frozenset({"comparison", "history", "indication", "boilerplate"})
 _MODIFIER_REASONS = {
@@ -124,6 +128,8 @@ class _Reader:
         self._by_label: dict[str, list[Span]] = {}
         for span in doc.spans[TARGET_GROUP] if TARGET_GROUP in doc.spans else ():
             self._by_label.setdefault(span.label_, []).append(span)
+        self._sent_bounds: list[tuple[int, int]] | None = None
+        self._sent_starts: list[int] = []
         self._line_marks: dict[int, tuple[list[tuple[int, int]], list[tuple[int, bool]]]] = {}
 
     # -- dates --------------------------------------------------------------------------
@@ -228,8 +234,8 @@ class _Reader:
             out.append((cat, rule_id, words))
         return out
 
-    def _marks(self, line_start: int) -> tuple[list[tuple[int, int]], list[tuple[int, bool]]]:
-        """Placeholders and checkboxes on the line starting at ``line_start`` (computed once a line)."""
+    def _marks(self, line_start: int) -> tuple[list[int], list[int], list[int], list[bool]]:
+        """Placeholders (starts, ends) and checkboxes (positions, unticked) on one line, computed once a line."""
         hit = self._line_marks.get(line_start)
         if hit is None:
             text = self.text
@@ -238,20 +244,33 @@ class _Reader:
             holes = [(m.start(), m.end()) for m in self.rx.placeholder.finditer(text, line_start, line_end)]
             boxes = [(m.start(), not re.search(r"[Xx✓✔☒☑]", m.group(0)))
                      for m in self.rx.checkbox.finditer(text, line_start, line_end)]
-            hit = self._line_marks[line_start] = (holes, boxes)
+            hit = self._line_marks[line_start] = (
+                [h[0] for h in holes], [h[1] for h in holes], [b[0] for b in boxes], [b[1] for b in boxes]
+            )
         return hit
 
     def placeholder(self, span: Span) -> bool:
         """Whether ``span`` is (inside) a blank template placeholder or an unticked option."""
-        holes, boxes = self._marks(self.text.rfind("\n", 0, span.start_char) + 1)
+        hole_starts, hole_ends, box_pos, box_unticked = self._marks(self.text.rfind("\n", 0, span.start_char) + 1)
         s, e = span.start_char, span.end_char
-        if any(hs < e and s < he for hs, he in holes):
+        i = bisect_right(hole_starts, e - 1) - 1  # the last placeholder starting inside or before the span
+        if i >= 0 and hole_ends[i] > s:
             return True  # overlaps or sits inside "___", "[select]", "<value>"
-        before = [unticked for pos, unticked in boxes if pos < s]
-        return bool(before and before[-1])  # the option nearest before the mention is unticked: "[ ] DXA"
+        j = bisect_right(box_pos, s - 1) - 1
+        return j >= 0 and box_unticked[j]  # the option nearest before the mention is unticked: "[ ] DXA"
 
     def sentence(self, span: Span) -> str:
-        return span.sent.text if span.doc.has_annotation("SENT_START") else span.text
+        """Text of the sentence holding the start of ``span`` (boundaries read once a document)."""
+        if self._sent_bounds is None:
+            doc = self.doc
+            if doc.has_annotation("SENT_START"):
+                self._sent_bounds = [(s.start_char, s.end_char) for s in doc.sents]
+            else:
+                self._sent_bounds = [(0, len(self.text))]
+            self._sent_starts = [b[0] for b in self._sent_bounds]
+        i = max(bisect_right(self._sent_starts, span.start_char) - 1, 0)
+        start, end = self._sent_bounds[i]
+        return self.text[start:max(end, span.end_char)]
 
     def rule_id(self, span: Span) -> str:
         """The id of the target rule that matched ``span``.
@@ -300,6 +319,8 @@ def _imaging_source(r: _Reader) -> ElementFinding:
     ev: list[Evidence] = []
     rej: list[Evidence] = []
     for span in r.targets("MODALITY", "MODALITY_OTHER"):
+        if len(ev) >= MAX_EVIDENCE:
+            break  # enough to show; a long report need not be read to the end
         why = r.rejection(span, "imaging_source")
         if why is None and span.label_ == "MODALITY_OTHER" and not r.rx.source_link.search(r.sentence(span)):
             why = "not stated to be the source of the TBS"
@@ -308,11 +329,11 @@ def _imaging_source(r: _Reader) -> ElementFinding:
         else:
             ev.append(r.evidence(span, "names the imaging study that gave the TBS"))
     if ev:
-        return ElementFinding("imaging_source", True, f"Imaging study named: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+        return ElementFinding("imaging_source", True, f"Imaging study named: '{_one_line(ev[0].text)}'.", ev[:MAX_EVIDENCE], rej[:MAX_REJECTED])
     if rej:
         return ElementFinding("imaging_source", False,
                               f"The only modality mentions do not describe this exam: {rej[0].reason.removeprefix('does not count: ')}.",
-                              [], rej[:5])
+                              [], rej[:MAX_REJECTED])
     return ElementFinding("imaging_source", False,
                           "No imaging modality (DXA/DEXA, densitometry, bone density scan) is named as the TBS source.")
 
@@ -351,17 +372,17 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
         ev = [r.evidence(span, f"TBS {cand.value:g}" + (f" ({cand.region})" if cand.region else "") + " measured on this study")]
         ev += [r.evidence(s, "same or another region's TBS") for s, c in accepted if s is not span][:2]
         region = f" for {cand.region}" if cand.region else ""
-        return (ElementFinding("tbs_value", True, f"Current TBS{region}: {r.text[cand.value_start:cand.value_end]}.", ev, rej[:5]),
+        return (ElementFinding("tbs_value", True, f"Current TBS{region}: {r.text[cand.value_start:cand.value_end]}.", ev, rej[:MAX_REJECTED]),
                 cand.value, cand.region)
     if impossible:
         c = impossible[0][1]
         return (ElementFinding("tbs_value", False,
                                f"The stated TBS {r.text[c.value_start:c.value_end]} is impossible (outside 0.500-2.000).",
-                               [], rej[:5]), None, None)
+                               [], rej[:MAX_REJECTED]), None, None)
     if rej:
         return (ElementFinding("tbs_value", False,
                                f"No numeric TBS for the current study: the only TBS number is {rej[0].reason.removeprefix('does not count: ')}.",
-                               [], rej[:5]), None, None)
+                               [], rej[:MAX_REJECTED]), None, None)
     return (ElementFinding("tbs_value", False, "No numeric TBS value for the current study is stated.", [], []), None, None)
 
 
@@ -369,6 +390,8 @@ def _fracture_risk(r: _Reader) -> ElementFinding:
     ev: list[Evidence] = []
     rej: list[Evidence] = []
     for span in r.targets("RISK", "RISK_NUM"):
+        if len(ev) >= MAX_EVIDENCE and any(e.rule_id.startswith("T-RISK-") and "FRAX" not in e.rule_id for e in ev):
+            break  # enough to show (a qualitative statement among them); no need to read on
         why = r.rejection(span, "fracture_risk")
         if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(
             r.rx.placeholder.sub(" ", r.sentence(span))
@@ -381,11 +404,11 @@ def _fracture_risk(r: _Reader) -> ElementFinding:
             ev.append(r.evidence(span, f"{kind} fracture-risk assessment for this patient"))
     if ev:
         ev.sort(key=lambda e: (e.rule_id.startswith("T-RISK-FRAX"), e.start))
-        return ElementFinding("fracture_risk", True, f"Fracture risk assessed: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+        return ElementFinding("fracture_risk", True, f"Fracture risk assessed: '{_one_line(ev[0].text)}'.", ev[:MAX_EVIDENCE], rej[:MAX_REJECTED])
     if rej:
         return ElementFinding("fracture_risk", False,
                               f"Fracture risk is mentioned but not assessed for this patient: {rej[0].reason.removeprefix('does not count: ')}.",
-                              [], rej[:5])
+                              [], rej[:MAX_REJECTED])
     return ElementFinding("fracture_risk", False,
                           "No fracture-risk assessment (fracture risk, risk of fracture, FRAX probability) is stated.")
 
@@ -395,6 +418,8 @@ def _recommendations(r: _Reader) -> ElementFinding:
     rej: list[Evidence] = []
     plan = set(r.rules.plan_sections)
     for span in r.targets("REC", "REC_ITEM"):
+        if len(ev) >= MAX_EVIDENCE:
+            break  # enough to show; a long report need not be read to the end
         in_plan = r.scoped_section(span) in plan
         if span.label_ == "REC_ITEM" and not in_plan:
             continue
@@ -404,11 +429,11 @@ def _recommendations(r: _Reader) -> ElementFinding:
         else:
             ev.append(r.evidence(span, "a recommendation or plan for this patient"))
     if ev:
-        return ElementFinding("recommendations", True, f"Recommendation given: '{_one_line(ev[0].text)}'.", ev[:3], rej[:5])
+        return ElementFinding("recommendations", True, f"Recommendation given: '{_one_line(ev[0].text)}'.", ev[:MAX_EVIDENCE], rej[:MAX_REJECTED])
     if rej:
         return ElementFinding("recommendations", False,
                               f"No usable recommendation: the only one is {rej[0].reason.removeprefix('does not count: ')}.",
-                              [], rej[:5])
+                              [], rej[:MAX_REJECTED])
     return ElementFinding("recommendations", False,
                           "No recommendation or plan is given (the heading is missing, empty, 'none' or a placeholder).")
 
@@ -443,7 +468,7 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
         else:
             reason = "No signing statement (electronically signed, /s/, signed by, attested by) by a physician, NP or PA."
         status_word = _status_word(not_final) if not_final else "unsigned"
-        return ElementFinding("signature", False, reason, [], rej[:5]), None, status_word
+        return ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED]), None, status_word
     span, f = qualified[-1]
     blocking = []
     for marker in not_final:
@@ -459,11 +484,11 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
                             section=r.section_name(m), rule_id=m._.status or "G-STATUS",
                             reason="report status is not final"))
         reason = f"Report is {_status_word(blocking)} ('{_one_line(m.text)}'); a final signature by a qualified professional is required."
-        return ElementFinding("signature", False, reason, [], rej[:5]), Signer(name=f.name or "", credential=f.credential), _status_word(blocking)
+        return ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED]), Signer(name=f.name or "", credential=f.credential), _status_word(blocking)
     signer = Signer(name=f.name or "", credential=f.credential)
     who = ", ".join(x for x in (f.name, f.credential) if x)
     ev = [_sig_ev(r, span, f, "signing statement by a qualified professional")]
-    return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:5]), signer, "final"
+    return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:MAX_REJECTED]), signer, "final"
 
 
 def _status_word(markers: list[Span]) -> str:

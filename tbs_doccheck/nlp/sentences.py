@@ -51,6 +51,18 @@ _NEWLINE_RUN = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*)*")
 _PUNCT_BREAK = re.compile(r"[.!?][^\S\n]+(?=[A-Z0-9])")
 
 
+#: No sentence in a report is this long; capping bounds ConText scopes on pathological input
+#: (a 1 MB report without a full stop) so that work stays linear in the report's length.
+MAX_SENTENCE_TOKENS = 150
+
+
+def _cap_sentences(flags: numpy.ndarray, n: int) -> None:
+    starts = numpy.flatnonzero(flags[:, 0] == 1).tolist() + [n]
+    for begin, end in zip(starts, starts[1:]):
+        for cut in range(begin + MAX_SENTENCE_TOKENS, end, MAX_SENTENCE_TOKENS):
+            flags[cut, 0] = 1
+
+
 class LineSentencizer:
     """Sets sentence starts from line structure and sentence punctuation.
 
@@ -90,7 +102,8 @@ class LineSentencizer:
             if before.isdigit() and text[text.rfind("\n", 0, dot) + 1 : word_start].strip() == "":
                 continue  # "1. Osteopenia": a list number, not a sentence end
             flags[tok, 0] = 1
-        doc.from_array([SENT_START], flags)
+        _cap_sentences(flags, n)
+        doc.from_array([SENT_START], flags.astype("uint64"))
         return doc
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .offsets import token_offsets
 from .spans import char_span
 from ..rules import SignatureRules, load_patterns
 
@@ -202,7 +203,7 @@ class SignatureFinder:
         return sigs, status
 
     def __call__(self, doc: Doc) -> Doc:
-        sigs, status = self.find(doc.text)
+        sigs, status = self.find(token_offsets(doc)[0])
         sig_spans: list[Span] = []
         for s in sigs:
             span = char_span(doc, s.start, s.end, SIGNATURE_LABEL)

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .offsets import token_offsets
 from .spans import char_span
 from ..rules import TbsValueRules, load_patterns
 
 TBS_SPAN_LABEL = "TBS_VALUE"
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
+_MAX_TABLE_LINE = 400
+_VALUE_LIST_CHARS = 240
 _EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
 # "TBS BY REGION", "Trabecular bone score results:" — a heading above a region list.
 _HEADERISH = re.compile(r"^[^\d\n]{0,40}$")
@@ -121,6 +124,8 @@ class TbsValueFinder:
         return cand
 
     def _column_table(self, text: str, line_start: int, line_end: int, m_start: int, m_end: int) -> list[TbsCandidate]:
+        if line_end - line_start > _MAX_TABLE_LINE:
+            return []  # a paragraph, not a table header
         header = text[line_start:line_end]
         cells = [c for c in _CELL_SPLIT.split(header.strip()) if c]
         if len(cells) < 3:
@@ -180,6 +185,9 @@ class TbsValueFinder:
                 continue
             line_start, line_end = (text.rfind("\n", 0, ms) + 1), text.find("\n", me)
             line_end = len(text) if line_end == -1 else line_end
+            # Only the text just after a mention can hold its value; long lines are cut so a
+            # one-line 1 MB report stays linear.
+            line_end = min(line_end, me + self.rules.max_gap_chars + _VALUE_LIST_CHARS)
             cands = self._column_table(text, line_start, line_end, ms, me)
             if not cands:
                 rest = text[me:line_end]
@@ -199,11 +207,12 @@ class TbsValueFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         group = list(doc.spans[self.span_group]) if self.span_group in doc.spans else []
-        for anchor, cand in self.find(doc.text):
+        text = token_offsets(doc)[0]
+        for anchor, cand in self.find(text):
             start = anchor
             if cand.layout in ("region_list", "column_table"):
-                ls = doc.text.rfind("\n", 0, cand.value_start) + 1
-                start = ls + (len(doc.text[ls:cand.value_start]) - len(doc.text[ls:cand.value_start].lstrip()))
+                ls = text.rfind("\n", 0, cand.value_start) + 1
+                start = ls + (len(text[ls:cand.value_start]) - len(text[ls:cand.value_start].lstrip()))
             span = char_span(doc, start, cand.value_end, TBS_SPAN_LABEL)
             if span is None or len(span) == 0:
                 continue

@@ -1,0 +1,100 @@
+"""medspaCy's ConText with a graph that compares only modifiers and targets whose scopes can meet."""
+
+from bisect import bisect_left, bisect_right
+
+from medspacy.context import ConText
+from medspacy.context.context_graph import ConTextGraph
+from medspacy.context.context_modifier import ConTextModifier
+from spacy.language import Language
+from spacy.tokens import Doc
+
+
+class FastConTextGraph(ConTextGraph):
+    """Same edges as medspaCy 1.3.1's ``ConTextGraph``, in the same order, without its all-pairs loops.
+
+    ``update_scopes`` compares every pair of modifiers and ``apply_modifiers`` every
+    (target, modifier) pair; both calls are no-ops unless the two scopes touch, so only those pairs
+    are visited, in the original order. A 100 KB report went from quadratic time to linear.
+    """
+
+    def update_scopes(self) -> None:
+        mods = self.modifiers
+        order = sorted(range(len(mods)), key=lambda i: mods[i].scope_span[0])
+        pairs: list[tuple[int, int]] = []
+        active: list[tuple[int, int]] = []  # (scope end, modifier index)
+        for i in order:
+            start, end = mods[i].scope_span
+            active = [(e, j) for e, j in active if e >= start]
+            pairs.extend((min(i, j), max(i, j)) for _, j in active)
+            active.append((end, i))
+        for i, j in sorted(pairs):
+            mods[i].limit_scope(mods[j])
+            mods[j].limit_scope(mods[i])
+
+    def apply_modifiers(self) -> None:
+        if self.prune_on_modifier_overlap:  # not used by tbs-doccheck; keep medspaCy's behaviour
+            super().apply_modifiers()
+            return
+        mods = self.modifiers
+        order = sorted(range(len(mods)), key=lambda i: mods[i].scope_span[0])
+        starts = [mods[i].scope_span[0] for i in order]
+        longest = max((m.scope_span[1] - m.scope_span[0] for m in mods), default=0)
+        for target in self.targets:
+            lo = bisect_left(starts, target.start - longest)
+            hi = bisect_right(starts, target.end)
+            for i in sorted(order[lo:hi]):
+                modifier = mods[i]
+                if modifier.modifies(target):
+                    modifier.modify(target)
+        edges = []
+        for modifier in mods:
+            modifier.reduce_targets()
+            for target in modifier._targets:
+                edges.append((target, modifier))
+        self.edges = edges
+
+
+class FastConText(ConText):
+    """medspaCy's ``ConText`` component using :class:`FastConTextGraph`."""
+
+    def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
+        if not targets and self.input_span_type == "ents":
+            spans = doc.ents
+        elif not targets and self.input_span_type == "group":
+            spans = doc.spans[self.span_group_name] if self.span_group_name in doc.spans else []
+        else:
+            spans = getattr(doc._, targets)
+        graph = FastConTextGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
+        graph.targets = spans
+        graph.modifiers = []
+        matcher = self._ConText__matcher  # medspaCy keeps it private; pinned to 1.3.1
+        for match_id, start, end in matcher(doc):
+            rule = matcher.rule_map[self.nlp.vocab[match_id].text]
+            graph.modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=self.max_scope))
+        graph.update_scopes()
+        graph.apply_modifiers()
+        for target, modifier in graph.edges:
+            target._.modifiers += (modifier,)
+        if self.context_attributes_mapping:
+            self.set_context_attributes(graph.edges)
+        doc._.context_graph = graph
+        return doc
+
+
+@Language.factory(
+    "tbs_context",
+    default_config={
+        "rules": None,
+        "input_span_type": "group",
+        "span_group_name": "tbs_targets",
+        "span_attrs": None,
+        "prune_on_modifier_overlap": True,
+        "prune_on_target_overlap": False,
+    },
+)
+def make_tbs_context(nlp: Language, name: str, rules: str | None, input_span_type: str, span_group_name: str,
+                     span_attrs: dict | None, prune_on_modifier_overlap: bool, prune_on_target_overlap: bool) -> FastConText:
+    """Build :class:`FastConText` (rules are added afterwards, as with medspaCy's own factory)."""
+    return FastConText(nlp, name=name, rules=rules, input_span_type=input_span_type, span_group_name=span_group_name,
+                       span_attrs=span_attrs, prune_on_modifier_overlap=prune_on_modifier_overlap,
+                       prune_on_target_overlap=prune_on_target_overlap)

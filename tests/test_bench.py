@@ -1,0 +1,48 @@
+"""Smoke test of ``tbs-doccheck bench``: it runs, prints three rows and both ratios. Nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tbs_doccheck.bench import BUILTIN_REPORTS, build_corpus
+from tbs_doccheck.cli import app
+
+_NUM = r"([0-9][0-9,]*\.[0-9]+)"
+_RATE = r"[0-9][0-9,]*\.[0-9]+"
+
+
+def test_bench_prints_three_rows_and_both_ratios() -> None:
+    result = CliRunner().invoke(app, ["bench", "--n", "20", "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for key in ("a", "b", "c"):
+        # reports, then s/round, reports/s, MB/s and reports per CPU second
+        row = re.search(rf"^\({key}\) .+?\s+20((?:\s+{_RATE}){{4}})\s*$", out, re.MULTILINE)
+        assert row, f"no row ({key}) in:\n{out}"
+        assert all(float(g.replace(",", "")) > 0 for g in row.group(1).split())
+    for ratio in ("c/b", "a/c"):
+        m = re.search(rf"^{ratio} = {_NUM}x", out, re.MULTILINE)
+        assert m and float(m.group(1)) > 0, out
+    assert re.search(r"mean [0-9.]+ KB", out)
+
+
+def test_bench_json_has_rates_and_ratios() -> None:
+    result = CliRunner().invoke(app, ["bench", "--n", "6", "--rounds", "1", "--n-default-pipeline", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["pipelines"]["b"]["reports"] == 3 and data["pipelines"]["c"]["reports"] == 6
+    assert all(data["pipelines"][k]["reports_per_s"] > 0 for k in "abc")
+    assert data["ratios"]["c_over_b"] > 0 and data["ratios"]["a_over_c"] > 0
+
+
+def test_corpus_is_deterministic_varied_and_falls_back_to_built_in(tmp_path: Path) -> None:
+    one = build_corpus(12, seed=1, roots=[tmp_path])
+    assert one.source == "built-in" and one.base_count == len(BUILTIN_REPORTS)
+    assert one.texts == build_corpus(12, seed=1, roots=[tmp_path]).texts
+    assert len(set(one.texts)) == 12
+    assert one.texts[: len(BUILTIN_REPORTS)] == list(BUILTIN_REPORTS)
+    assert one.mean_kb > 0
