@@ -14,6 +14,7 @@ from spacy.language import Language
 from ..rules import PatternSet, load_patterns
 from .fast_regex import speed_up
 from . import context as _context  # noqa: F401  (registers the factory)
+from . import sectionizer as _sectionizer  # noqa: F401
 from . import sentences as _sentences  # noqa: F401
 from . import signature as _signature  # noqa: F401
 from . import tbs_value as _tbs_value  # noqa: F401
@@ -59,7 +60,7 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
     nlp.add_pipe("tbs_line_sentencizer")
 
     sectionizer: Sectionizer = nlp.add_pipe(
-        "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "input_span_type": "group",
+        "tbs_sectionizer" if fast_regex else "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "input_span_type": "group",
                                         "span_group_name": TARGET_GROUP}
     )
     sectionizer.add([SectionRule(**_medspacy_kwargs(r)) for r in pset.sections])
