@@ -21,6 +21,9 @@ MAX_REJECTED = 5
 
 # Sections whose inline header text ("Comparison: DXA 2021") only covers its own line.
 _LINE_SCOPED_SECTIONS = frozenset({"comparison", "history", "indication", "boilerplate"})
+# Categories kept apart in ConText (it lets modifiers of one category cut each other's scope:
+# "Prior FRAX from 2020: MOF 16%, hip 2.8%" must stay past to the end of the line) but read alike.
+_CATEGORY_ALIASES = {"HISTORICAL_LABEL": "HISTORICAL"}
 _MODIFIER_REASONS = {
     "NEGATED_EXISTENCE": "negated",
     "HYPOTHETICAL": "hypothetical or conditional",
@@ -230,6 +233,7 @@ class _Reader:
                 if not (m and self.is_past_year(int(m.group(0)))):
                     continue
                 cat = "HISTORICAL"
+            cat = _CATEGORY_ALIASES.get(cat, cat)
             rule_id = (mod.rule.metadata or {}).get("id", cat)
             out.append((cat, rule_id, words))
         return out

@@ -72,6 +72,14 @@ FAILS = [
     ("signature", {"sign": "Electronically signed by Omar Haddad, MD (Radiology Resident, PGY-3)\nAttending signature pending.\n"}),
     ("signature", {"sign": "Scribed by Lee Park, medical scribe.\nElectronically signed by Lee Park, scribe\n"}),
     ("signature", {"sign": ""}),
+    ("signature", {"sign": "Verified by: Priya Raman, MD\n"}),
+    ("signature", {"sign": "Electronically signed by Priya Raman, MD\nTHIS IS A PRELIMINARY REPORT\n"}),
+    ("signature", {"sign": "Electronically signed by Mary Poe, RN\n"}),
+    ("signature", {"sign": "Signature: ____________\n"}),
+    ("tbs_value", {"value": "Previous TBS: 1.301 (2021)\nTBS today: not obtained.\n"}),
+    ("tbs_value", {"value": "A TBS below 1.230 indicates degraded microarchitecture.\n"}),
+    ("fracture_risk", {"risk": "Impression: if her TBS were lower, her fracture risk would be high.\n"}),
+    ("fracture_risk", {"risk": "Prior FRAX from 2020 (before raloxifene): MOF 16%, hip 2.8%.\nImpression: osteopenia.\n"}),
 ]
 
 
@@ -99,6 +107,12 @@ PASSES = [
     {"sign": "Signed electronically: Priya Raman, FNP-C 03/14/2025\n"},
     {"sign": "electronically signed by\npriya raman, MD\n"},
     {"sign": "Tech: Dana Cole, RT(R)(BD)\nE-signed: PRIYA RAMAN, M.D.\n"},
+    {"sign": "Electronically Signed By: Dr. Priya Raman\n"},
+    {"sign": "Attending: Priya Raman, MD — electronically signed 03/14/2025 13:18\n"},
+    {"value": "The L1-L4 trabecular bone score measures 1.241, partially degraded.\n"},
+    {"value": "TBS:\n  L1-L4: 1.241\n"},
+    {"modality": "TBS was derived from the lumbar spine QCT performed today.\n"},
+    {"recs": "Follow up with her PCP to discuss treatment.\n"},
 ]
 
 
