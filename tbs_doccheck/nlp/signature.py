@@ -106,7 +106,8 @@ class SignatureFinder:
             pos, line_end = line_end + 1, nxt_end
             seg = text[pos:line_end]
         lead = re.match(
-            r"^[\s:\-–—=>|*]*(?:on\s+[\d/.-]+(?:\s*(?:at\s+)?\d{1,2}:\d{2})?[\s,]*)?(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?",
+            r"^[\s:\-–—=>|*]*(?:(?:on\s+)?[\d/.-]{6,10}(?:\s*(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)?[\s,]*"
+            r"(?=by\b)|on\s+[\d/.-]+(?:\s*(?:at\s+)?\d{1,2}:\d{2})?[\s,]*)?(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?",
             seg,
             re.IGNORECASE,
         )
