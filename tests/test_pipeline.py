@@ -57,3 +57,27 @@ def test_folding_a_pattern_lowercases_literals_but_not_escapes(pattern: str, fol
 def test_sentences_follow_report_lines_but_keep_wrapped_sentences_whole(text: str, starts: list[str]) -> None:
     doc = LineSentencizer()(spacy.blank("en").make_doc(text))
     assert [s[0].text for s in doc.sents if not s[0].is_space] == starts
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_linear_pruning_keeps_exactly_what_medspacy_keeps(seed: int) -> None:
+    import random
+
+    from medspacy.common.util import prune_overlapping_matches
+
+    from tbs_doccheck.nlp.fast_regex import prune_longest
+
+    rng = random.Random(seed)
+    matches = []
+    for _ in range(300):
+        start = rng.randrange(0, 200)
+        matches.append((rng.randrange(5), start, start + rng.randrange(1, 6)))
+    assert prune_longest(list(matches)) == prune_overlapping_matches(list(matches))
+
+
+def test_long_runs_without_spaces_keep_the_text_and_stay_fast() -> None:
+    nlp = build_nlp()
+    text = "Scanner: DXA " + "_" * 5000 + " TBS L1-L4: 1.241\n" + "=" * 300
+    doc = nlp(text)
+    assert doc.text == text
+    assert max(len(t) for t in doc) <= 64

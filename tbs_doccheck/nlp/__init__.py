@@ -13,6 +13,7 @@ from spacy.language import Language
 
 from ..rules import PatternSet, load_patterns
 from .fast_regex import speed_up
+from .tokenizer import GuardedTokenizer
 from . import context as _context  # noqa: F401  (registers the factory)
 from . import sectionizer as _sectionizer  # noqa: F401
 from . import sentences as _sentences  # noqa: F401
@@ -57,6 +58,7 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
     warnings.filterwarnings("ignore", message=r"\[W036\]")
     pset = patterns or load_patterns(patterns_dir)
     nlp = spacy.blank("en")
+    nlp.tokenizer = GuardedTokenizer(nlp.tokenizer, nlp.vocab)
     nlp.add_pipe("tbs_line_sentencizer")
 
     sectionizer: Sectionizer = nlp.add_pipe(

@@ -54,8 +54,18 @@ class FastConTextGraph(ConTextGraph):
         self.edges = edges
 
 
+#: Tokens within which a modifier can matter: its scope is at most one (capped) sentence or a
+#: ``max_scope`` window, and it can limit another modifier whose scope reaches a target. Three
+#: such spans plus the longest target leave a wide margin.
+_REACH = 3 * 150 + 64
+
+
 class FastConText(ConText):
-    """medspaCy's ``ConText`` component using :class:`FastConTextGraph`."""
+    """medspaCy's ``ConText`` component using :class:`FastConTextGraph`.
+
+    Modifiers too far from every target to modify one, or to limit the scope of one that does,
+    are not built: edges are the same, and a report with 300,000 lines of "no" stays cheap.
+    """
 
     def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
         if not targets and self.input_span_type == "ents":
@@ -68,7 +78,11 @@ class FastConText(ConText):
         graph.targets = spans
         graph.modifiers = []
         matcher = self._ConText__matcher  # medspaCy keeps it private; pinned to 1.3.1
+        target_starts = sorted(t.start for t in spans)
         for match_id, start, end in matcher(doc):
+            lo = bisect_left(target_starts, start - _REACH)
+            if lo == len(target_starts) or target_starts[lo] > end + _REACH:
+                continue  # no target near enough for this modifier (or one it could limit) to matter
             rule = matcher.rule_map[self.nlp.vocab[match_id].text]
             graph.modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=self.max_scope))
         graph.update_scopes()

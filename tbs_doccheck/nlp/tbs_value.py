@@ -2,6 +2,7 @@
 
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -14,6 +15,7 @@ from ..rules import TbsValueRules, load_patterns
 TBS_SPAN_LABEL = "TBS_VALUE"
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
+_Values = tuple[list[re.Match[str]], list[int]]
 _MAX_TABLE_LINE = 400
 _VALUE_LIST_CHARS = 240
 _EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
@@ -67,6 +69,7 @@ class TbsValueFinder:
         self.value = rules.value.compile()
         self.gap_stop = rules.gap_stop.compile()
         self.gap_reference = rules.gap_reference.compile()
+        self.list_joint = re.compile(r"[\s,;|/]*(?:" + rules.region.pattern + r")[\s:=|\-]*", re.IGNORECASE)
         self.region_row = re.compile(
             r"^[ \t*•\-|]*(" + rules.region.pattern + r")[ \t]*[:=|\-–]?[ \t|]*" + rules.value.pattern, re.IGNORECASE
         )
@@ -85,27 +88,35 @@ class TbsValueFinder:
         ref = self.gap_reference.search(bare)
         return True, ref.group(0) if ref else None
 
-    def _inline(self, text: str, start: int, end: int, layout: str) -> list[TbsCandidate]:
-        """Candidates in ``text[start:end]`` read left to right after a mention ending at ``start``."""
-        segment = text[start:end]
+    def _inline(self, text: str, start: int, end: int, layout: str, values: _Values) -> list[TbsCandidate]:
+        """Candidates in ``text[start:end]`` read left to right after a mention ending at ``start``.
+
+        ``values`` holds every number of the text, found once per document: a report dense with
+        TBS mentions must not be rescanned for each of them.
+        """
+        matches, starts = values
         found: list[TbsCandidate] = []
-        for m in self.value.finditer(segment):
-            gap = segment[: m.start(1)]
+        tail = ""
+        for k in range(bisect_left(starts, start), bisect_left(starts, end)):
+            m = matches[k]
+            if m.end(1) > end:
+                break
+            gap = text[start : m.start(1)]
             if found:
                 # After the first value, keep reading only "L1-L2 1.18, L1-L4 1.22" style lists.
-                tail = segment[found[-1].value_end - start : m.start(1)]
-                if not re.fullmatch(r"[\s,;|/]*(?:" + self.rules.region.pattern + r")[\s:=|\-]*", tail, re.I):
+                tail = text[found[-1].value_end : m.start(1)]
+                if not self.list_joint.fullmatch(tail):
                     break
             else:
                 ok, ref = self._gap_ok(gap)
                 if not ok:
                     if ref:
-                        found.append(self._cand(m, start, gap, layout, ref))
+                        found.append(self._cand(m, 0, gap, layout, ref))
                     break
                 if ref:
-                    found.append(self._cand(m, start, gap, layout, ref))
+                    found.append(self._cand(m, 0, gap, layout, ref))
                     break
-            found.append(self._cand(m, start, segment[: m.start(1)] if not found else tail, layout, None))
+            found.append(self._cand(m, 0, gap if len(found) == 0 else tail, layout, None))
         return found
 
     def _cand(self, m: re.Match[str], offset: int, before: str, layout: str, ref: str | None) -> TbsCandidate:
@@ -179,6 +190,8 @@ class TbsValueFinder:
         """Every TBS candidate in ``text`` as ``(mention_start, candidate)``, in text order."""
         results: list[tuple[int, TbsCandidate]] = []
         seen: set[int] = set()
+        found_values = list(self.value.finditer(text))
+        values: _Values = (found_values, [m.start(1) for m in found_values])
         for mention in self.mention.finditer(text):
             ms, me = mention.start(), mention.end()
             if self.software.match(text[me : me + 40]):
@@ -191,12 +204,12 @@ class TbsValueFinder:
             cands = self._column_table(text, line_start, line_end, ms, me)
             if not cands:
                 rest = text[me:line_end]
-                cands = self._inline(text, me, line_end, "inline")
-                if not cands and (_EMPTYISH.match(self.region.sub("", rest)) or _HEADERISH.match(rest)):
+                cands = self._inline(text, me, line_end, "inline", values)
+                if not cands and len(rest) <= 60 and (_EMPTYISH.match(self.region.sub("", rest)) or _HEADERISH.match(rest)):
                     cands = self._region_list(text, line_end + 1)
                     if not cands and line_end < len(text):
                         nl = text.find("\n", line_end + 1)
-                        cands = self._inline(text, me, len(text) if nl == -1 else nl, "next_line")
+                        cands = self._inline(text, me, len(text) if nl == -1 else nl, "next_line", values)
             for c in cands:
                 if c.value_start in seen:
                     continue
