@@ -18,6 +18,7 @@ _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 _Values = tuple[list[re.Match[str]], list[int]]
 _MAX_TABLE_LINE = 400
 _VALUE_LIST_CHARS = 240
+_CELL = re.compile(r"[^|\t ]+(?: [^|\t ]+)*")
 _EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
 # "TBS BY REGION", "Trabecular bone score results:" — a heading above a region list.
 _HEADERISH = re.compile(r"^[^\d\n]{0,40}$")
@@ -69,7 +70,7 @@ class TbsValueFinder:
         self.value = rules.value.compile()
         self.gap_stop = rules.gap_stop.compile()
         self.gap_reference = rules.gap_reference.compile()
-        self.list_joint = re.compile(r"[\s,;|/]*(?:" + rules.region.pattern + r")[\s:=|\-]*", re.IGNORECASE)
+        self.list_joint = re.compile(r"[ \t,;|/]{0,12}(?:" + rules.region.pattern + r")[ \t:=|\-]{0,12}", re.IGNORECASE)
         self.region_row = re.compile(
             r"^[ \t*•\-|]*(" + rules.region.pattern + r")[ \t]*[:=|\-–]?[ \t|]*" + rules.value.pattern, re.IGNORECASE
         )
@@ -157,8 +158,8 @@ class TbsValueFinder:
             if re.fullmatch(r"[\s|:+=-]+", row):  # markdown rule line
                 pos = row_end + 1
                 continue
-            parts = [(mm.start(), mm.group()) for mm in re.finditer(r"[^|\t]+?(?=\s{2,}|\s*\||\t|$)", row)]
-            parts = [(s + (len(c) - len(c.lstrip())), c.strip()) for s, c in parts if c.strip()]
+            # A cell is words joined by single spaces; two spaces, a tab or a pipe end it.
+            parts = [(mm.start(), mm.group()) for mm in _CELL.finditer(row[:_MAX_TABLE_LINE])]
             if len(parts) == len(cells):
                 cell_off, cell = parts[idx]
                 vm = self.value.fullmatch(cell) or self.value.match(cell)
