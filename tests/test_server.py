@@ -244,3 +244,40 @@ def test_the_real_server_answers_over_http_and_logs_no_report_text(server: tuple
     assert "POST /v1/prebill 200" in log and "POST /v1/prebill 401" in log and "POST /v1/check 413" in log
     assert MARKER not in log
     assert "127.0.0.1:" not in log.split("(Press CTRL+C to quit)")[-1]  # no client addresses in access lines
+
+
+def test_the_server_holds_a_bounded_concurrent_load_with_no_errors(server: tuple[str, Path]) -> None:
+    """2,000 requests, 8 at a time, over loopback: every one answered 200; p50/p99 are printed."""
+    import asyncio
+    import statistics
+
+    base, log_path = server
+    total, concurrency = 2_000, 8
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    async def worker(http: httpx.AsyncClient, jobs: asyncio.Queue[int]) -> None:
+        while True:
+            try:
+                n = jobs.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            body = {"id": f"load-{n}", "text": REPORT} if n % 2 else CLAIM
+            path = "/v1/check" if n % 2 else "/v1/prebill"
+            started = time.perf_counter()
+            response = await http.post(path, json=body, headers=AUTH)
+            latencies.append(time.perf_counter() - started)
+            statuses.append(response.status_code)
+
+    async def run() -> None:
+        jobs: asyncio.Queue[int] = asyncio.Queue()
+        for n in range(total):
+            jobs.put_nowait(n)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            await asyncio.wait_for(asyncio.gather(*(worker(http, jobs) for _ in range(concurrency))), timeout=600)
+
+    asyncio.run(run())
+    assert len(statuses) == total and set(statuses) == {200}
+    q = statistics.quantiles(latencies, n=100)
+    print(f"\nload: {total} requests x{concurrency} concurrent, p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
+    assert MARKER not in log_path.read_text()
