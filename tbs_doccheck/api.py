@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
@@ -11,7 +13,7 @@ from spacy.tokens import Doc
 
 from . import score
 from .elements import extract
-from .models import CheckResult, ElementResult, ReportInput
+from .models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
 from .nlp import build_nlp
 from .rules import PatternSet, load_patterns
 
@@ -48,8 +50,11 @@ class Checker:
         """Tool and pattern-set versions stamped on every result."""
         return {"tool_version": __version__, "patterns_version": self.patterns.manifest.version}
 
-    def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None) -> CheckResult:
+    def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None,
+                original: str | None = None) -> CheckResult:
         found = extract(doc, self.patterns)
+        if original is not None and original != doc.text:
+            _restore_evidence_text(found, original)
         elements = {
             eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected)
             for eid, f in found.elements.items()
@@ -93,13 +98,13 @@ class Checker:
         Returns:
             The :class:`CheckResult`; ``verdict`` is ``pass`` only when all five elements are met.
         """
-        return self._result(self.nlp(text), report_id or "report", source, None)
+        return self._result(self.nlp(nlp_safe(text)), report_id or "report", source, None, text)
 
     def check_input(self, report: ReportInput) -> CheckResult:
         """Check one :class:`ReportInput`; read errors become ``verdict: "error"`` results."""
         if report.error is not None or report.text is None:
             return self.error_result(report)
-        return self._result(self.nlp(report.text), report.id, report.source, report.position)
+        return self._result(self.nlp(nlp_safe(report.text)), report.id, report.source, report.position, report.text)
 
     def check_many(self, items: Iterable[str | ReportInput]) -> Iterator[CheckResult]:
         """Check many reports through ``nlp.pipe``, yielding results in input order.
@@ -122,12 +127,43 @@ class Checker:
 
     def _run_batch(self, batch: list[ReportInput]) -> Iterator[CheckResult]:
         readable = [r for r in batch if r.error is None and r.text is not None]
-        docs = iter(self.nlp.pipe((r.text for r in readable), batch_size=self.batch_size))
+        try:
+            docs = list(self.nlp.pipe((nlp_safe(r.text) for r in readable), batch_size=self.batch_size))
+        except Exception:  # noqa: BLE001 - one bad report must not sink the batch: retry one by one
+            docs = None
+        it = iter(docs) if docs is not None else None
         for report in batch:
-            if report.error is None and report.text is not None:
-                yield self._result(next(docs), report.id, report.source, report.position)
-            else:
+            if report.error is not None or report.text is None:
                 yield self.error_result(report)
+                continue
+            try:
+                doc = next(it) if it is not None else self.nlp(nlp_safe(report.text))
+                yield self._result(doc, report.id, report.source, report.position, report.text)
+            except Exception as exc:  # noqa: BLE001
+                # The message names the exception type only: its text could quote the report.
+                log.error("internal error checking %s: %s", report.source or report.id, type(exc).__name__)
+                yield self.error_result(report.model_copy(update={"error": ReadError(
+                    code=ErrorCode.INTERNAL,
+                    message=f"{report.source or report.id}: internal error while checking ({type(exc).__name__})",
+                )}))
+
+
+def nlp_safe(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD, same length (spaCy cannot encode them)."""
+    if not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _restore_evidence_text(found, original: str) -> None:  # noqa: ANN001 - DocFindings, kept private
+    """Make evidence quote the original text where the pipeline saw a sanitised copy."""
+    for finding in found.elements.values():
+        finding.evidence = [e.model_copy(update={"text": original[e.start : e.end]}) for e in finding.evidence]
+        finding.rejected = [e.model_copy(update={"text": original[e.start : e.end]}) for e in finding.rejected]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+log = logging.getLogger(__name__)
 
 
 _default: Checker | None = None

@@ -56,7 +56,8 @@ def open_output(path: Path | None) -> Iterator[IO[str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        # backslashreplace: a file name that is not UTF-8 must not abort the write.
+        with os.fdopen(fd, "w", encoding="utf-8", newline="", errors="backslashreplace") as fh:
             yield fh
         os.replace(tmp, path)
     except BaseException:
@@ -86,6 +87,8 @@ def check(
     from .read import discover, iter_inputs
     from .report import RENDERERS
 
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")  # keep stdout valid UTF-8 whatever the file names
     _, skipped = discover(paths)
     for p in skipped:
         log.warning("skipped %s: not a supported report type", p)
