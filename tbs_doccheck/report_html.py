@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
@@ -78,18 +78,24 @@ class _Span:
         return f"{ELEMENT_LABELS[self.element]} — {reason} [{self.evidence.rule_id}]"
 
 
-def _spans(result: CheckResult, text: str) -> list[_Span]:
-    spans: list[_Span] = []
+def _all_evidence(result: CheckResult) -> Iterator[tuple[str, bool, Evidence]]:
+    """Every piece of evidence as (element, counts, evidence): counting ones first, per element."""
     for element in ELEMENT_IDS:
         found = result.elements.get(element)
         if found is None:
             continue
         for counts, items in ((True, found.evidence), (False, found.rejected)):
             for ev in items:
-                # Guard the text[start:end] == ev.text invariant: a mark on the wrong words
-                # would mislead an auditor more than a missing mark.
-                if 0 <= ev.start < ev.end <= len(text) and text[ev.start : ev.end] == ev.text:
-                    spans.append(_Span(f"ev{len(spans) + 1}", element, counts, ev))
+                yield element, counts, ev
+
+
+def _spans(result: CheckResult, text: str) -> list[_Span]:
+    spans: list[_Span] = []
+    for element, counts, ev in _all_evidence(result):
+        # Guard the text[start:end] == ev.text invariant: a mark on the wrong words
+        # would mislead an auditor more than a missing mark.
+        if 0 <= ev.start < ev.end <= len(text) and text[ev.start : ev.end] == ev.text:
+            spans.append(_Span(f"ev{len(spans) + 1}", element, counts, ev))
     return spans
 
 
@@ -145,19 +151,14 @@ def _where(result: CheckResult) -> str:
 
 def _evidence_rows(result: CheckResult) -> str:
     rows: list[str] = []
-    for element in ELEMENT_IDS:
-        found = result.elements.get(element)
-        if found is None:
-            continue
-        for counts, items in ((True, found.evidence), (False, found.rejected)):
-            for ev in items:
-                standing = "counts" if counts else "does not count"
-                rows.append(
-                    f'<tr class="{"" if counts else "rej-row"}"><td><span class="chip el-{element}">'
-                    f"{_e(ELEMENT_LABELS[element])}</span></td><td>{standing}</td>"
-                    f"<td><q>{_e(ev.text)}</q></td><td>{_e(ev.reason)}</td>"
-                    f"<td><code>{_e(ev.rule_id)}</code></td><td>{_e(ev.section or '')}</td></tr>"
-                )
+    for element, counts, ev in _all_evidence(result):
+        standing = "counts" if counts else "does not count"
+        rows.append(
+            f'<tr class="{"" if counts else "rej-row"}"><td><span class="chip el-{element}">'
+            f"{_e(ELEMENT_LABELS[element])}</span></td><td>{standing}</td>"
+            f"<td><q>{_e(ev.text)}</q></td><td>{_e(ev.reason)}</td>"
+            f"<td><code>{_e(ev.rule_id)}</code></td><td>{_e(ev.section or '')}</td></tr>"
+        )
     if not rows:
         return '<p class="muted">No words in this report were taken as evidence for any element.</p>'
     return (
