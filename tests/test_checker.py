@@ -146,8 +146,8 @@ def test_results_are_deterministic_across_calls_and_batches(checker: Checker, de
 
 def test_the_dev_set_scores_above_the_bar_with_no_false_pass(checker: Checker, dev_rows: list[dict]) -> None:
     results = list(checker.check_many(row["text"] for row in dev_rows))
-    right = sum(r.verdict == row["verdict"] for r, row in zip(results, dev_rows))
-    false_passes = [row["id"] for r, row in zip(results, dev_rows) if r.verdict == "pass" and row["verdict"] == "fail"]
+    right = sum(r.verdict == row["verdict"] for r, row in zip(results, dev_rows, strict=True))
+    false_passes = [row["id"] for r, row in zip(results, dev_rows, strict=True) if r.verdict == "pass" and row["verdict"] == "fail"]
     assert false_passes == []
     assert right / len(dev_rows) >= 0.97
 

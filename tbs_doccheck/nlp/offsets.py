@@ -29,7 +29,7 @@ def token_offsets(doc: Doc) -> Offsets:
     value = (
         doc.text_with_ws,
         starts,
-        {s + ln: i for i, (s, ln) in enumerate(zip(starts, lengths))},
+        {s + ln: i for i, (s, ln) in enumerate(zip(starts, lengths, strict=True))},
         {s: i for i, s in enumerate(starts)},
         "",
     )

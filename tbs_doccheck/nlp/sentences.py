@@ -58,7 +58,7 @@ MAX_SENTENCE_TOKENS = 150
 
 def _cap_sentences(flags: numpy.ndarray, n: int) -> None:
     starts = numpy.flatnonzero(flags[:, 0] == 1).tolist() + [n]
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in zip(starts, starts[1:], strict=False):
         for cut in range(begin + MAX_SENTENCE_TOKENS, end, MAX_SENTENCE_TOKENS):
             flags[cut, 0] = 1
 
