@@ -5,7 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 ElementId = Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations", "signature"]
 
@@ -85,6 +89,11 @@ class Evidence(_Frozen):
     section: str | None = None
     rule_id: str
     reason: str = ""
+
+    @field_serializer("text", when_used="json")
+    def _json_safe(self, text: str) -> str:
+        # A lone surrogate cannot be written as UTF-8 JSON; the Python value keeps it exactly.
+        return _SURROGATES.sub("\ufffd", text)
 
 
 class ElementResult(_Frozen):

@@ -62,6 +62,9 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
 )
 # C0 controls except tab/LF/VT/FF/CR, DEL, C1 controls and the replacement character.
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+# JSON's "\\ud800" escapes and RTF's "\\u-10240?" give surrogate code points, which no UTF-8
+# output (nor spaCy) can take: see _valid_unicode.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 # Magic numbers let an error say what a misnamed file really is without quoting it.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -87,7 +90,56 @@ _DOCX_SKIP = frozenset({_W + "pPr", _W + "rPr", _W + "tblPr", _W + "tcPr", _MC_F
 _HL7_TEXT_TYPES = frozenset({"TX", "FT", "ST", ""})
 _HL7_FRAMING = (b"\x0b", b"\x1c")  # MLLP start/end bytes left in captured feeds
 
-_RESOURCE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
+#: FHIR R4/R5 resource types: the only "resourceType" values an error message may repeat.
+#: Any other string came from the file and might be anything (a name, an MRN), so it is
+#: never echoed.
+_FHIR_RESOURCE_TYPES = frozenset(
+    {
+        "Account", "ActivityDefinition", "ActorDefinition", "AdministrableProductDefinition",
+        "AdverseEvent", "AllergyIntolerance", "Appointment", "AppointmentResponse",
+        "ArtifactAssessment", "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct",
+        "BiologicallyDerivedProductDispense", "BodyStructure", "Bundle", "CanonicalResource",
+        "CapabilityStatement", "CarePlan", "CareTeam", "CatalogEntry", "ChargeItem",
+        "ChargeItemDefinition", "Citation", "Claim", "ClaimResponse", "ClinicalImpression",
+        "ClinicalUseDefinition", "CodeSystem", "Communication", "CommunicationRequest",
+        "CompartmentDefinition", "Composition", "ConceptMap", "Condition", "ConditionDefinition",
+        "Consent", "Contract", "Coverage", "CoverageEligibilityRequest",
+        "CoverageEligibilityResponse", "DetectedIssue", "Device", "DeviceAssociation",
+        "DeviceDefinition", "DeviceDispense", "DeviceMetric", "DeviceRequest", "DeviceUsage",
+        "DeviceUseStatement", "DiagnosticReport", "DocumentManifest", "DocumentReference",
+        "DomainResource", "EffectEvidenceSynthesis", "Encounter", "EncounterHistory", "Endpoint",
+        "EnrollmentRequest", "EnrollmentResponse", "EpisodeOfCare", "EventDefinition", "Evidence",
+        "EvidenceReport", "EvidenceVariable", "ExampleScenario", "ExplanationOfBenefit",
+        "FamilyMemberHistory", "Flag", "FormularyItem", "GenomicStudy", "Goal", "GraphDefinition",
+        "Group", "GuidanceResponse", "HealthcareService", "ImagingSelection", "ImagingStudy",
+        "Immunization", "ImmunizationEvaluation", "ImmunizationRecommendation",
+        "ImplementationGuide", "Ingredient", "InsurancePlan", "InventoryItem", "InventoryReport",
+        "Invoice", "Library", "Linkage", "List", "Location", "ManufacturedItemDefinition",
+        "Measure", "MeasureReport", "Media", "Medication", "MedicationAdministration",
+        "MedicationDispense", "MedicationKnowledge", "MedicationRequest", "MedicationStatement",
+        "MedicationUsage", "MedicinalProduct", "MedicinalProductAuthorization",
+        "MedicinalProductContraindication", "MedicinalProductDefinition",
+        "MedicinalProductIndication", "MedicinalProductIngredient", "MedicinalProductInteraction",
+        "MedicinalProductManufactured", "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect", "MessageDefinition",
+        "MessageHeader", "MetadataResource", "MolecularSequence", "NamingSystem", "NutritionIntake",
+        "NutritionOrder", "NutritionProduct", "Observation", "ObservationDefinition",
+        "OperationDefinition", "OperationOutcome", "Organization", "OrganizationAffiliation",
+        "PackagedProductDefinition", "Parameters", "Patient", "PaymentNotice",
+        "PaymentReconciliation", "Permission", "Person", "PlanDefinition", "Practitioner",
+        "PractitionerRole", "Procedure", "Provenance", "Questionnaire", "QuestionnaireResponse",
+        "RegulatedAuthorization", "RelatedPerson", "RequestGroup", "RequestOrchestration",
+        "Requirements", "ResearchDefinition", "ResearchElementDefinition", "ResearchStudy",
+        "ResearchSubject", "Resource", "RiskAssessment", "RiskEvidenceSynthesis", "Schedule",
+        "SearchParameter", "ServiceRequest", "Slot", "Specimen", "SpecimenDefinition",
+        "StructureDefinition", "StructureMap", "Subscription", "SubscriptionStatus",
+        "SubscriptionTopic", "Substance", "SubstanceDefinition", "SubstanceNucleicAcid",
+        "SubstancePolymer", "SubstanceProtein", "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial", "SubstanceSpecification", "SupplyDelivery", "SupplyRequest",
+        "Task", "TerminologyCapabilities", "TestPlan", "TestReport", "TestScript", "Transport",
+        "ValueSet", "VerificationResult", "VisionPrescription"
+    }
+)  # fmt: skip
 
 
 class _Unreadable(Exception):
@@ -394,6 +446,17 @@ def _require_text(text: str) -> str:
     return text
 
 
+def _valid_unicode(text: str) -> str:
+    """``text`` with surrogate pairs joined into their character and lone surrogates as U+FFFD.
+
+    RTF spells characters beyond U+FFFF as two ``\\uN`` UTF-16 halves, and JSON may escape a
+    lone half: either way Python holds code points that cannot be encoded as UTF-8.
+    """
+    if not _SURROGATE_RE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -698,7 +761,7 @@ def _read_rtf(data: bytes) -> str:
         raise _Unreadable(
             ErrorCode.CORRUPT_RTF, f"could not be parsed as RTF ({type(exc).__name__})"
         ) from None
-    return _normalise_newlines(text)
+    return _valid_unicode(_normalise_newlines(text))
 
 
 def _rtf_open_groups(raw: str) -> int:
@@ -989,7 +1052,7 @@ def _read_fhir(data: bytes) -> tuple[list[_Item], bool]:
 def _resource_label(resource_type: object) -> str:
     if resource_type is None:
         return "JSON with no resourceType"
-    if isinstance(resource_type, str) and _RESOURCE_NAME_RE.fullmatch(resource_type):
+    if isinstance(resource_type, str) and resource_type in _FHIR_RESOURCE_TYPES:
         return f"a FHIR {resource_type} resource"
     return "an unrecognised resourceType"  # never echo arbitrary strings from the file
 
@@ -1007,8 +1070,10 @@ def _fhir_bundle(bundle: dict) -> list[_Item]:
         resource_type = resource.get("resourceType")
         if resource_type == "DiagnosticReport":
             items.append(_fhir_report(resource, f"Bundle entry {number}"))
-        elif isinstance(resource_type, str) and _RESOURCE_NAME_RE.fullmatch(resource_type):
-            found.append(resource_type)
+        elif isinstance(resource_type, str):
+            # Only known type names are repeated: any other string might be anything.
+            known = resource_type in _FHIR_RESOURCE_TYPES
+            found.append(resource_type if known else "an unrecognised resourceType")
     if not items:
         seen = ", ".join(sorted(set(found))) or "nothing"
         raise _Unreadable(
@@ -1021,12 +1086,14 @@ def _fhir_bundle(bundle: dict) -> list[_Item]:
 def _fhir_report(resource: dict, where: str | None) -> _Item:
     raw_id = resource.get("id")
     report_id = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else None
+    if report_id is not None:
+        report_id = _valid_unicode(report_id)
     label = f"{where}: DiagnosticReport" if where else "DiagnosticReport"
     try:
         text = _fhir_text(resource, label)
     except _Unreadable as exc:
         return _Item(report_id, code=exc.code, problem=exc.problem)
-    return _Item(report_id, text=text)
+    return _Item(report_id, text=_valid_unicode(text))
 
 
 def _fhir_text(resource: dict, label: str) -> str:

@@ -26,6 +26,9 @@ _MONTH = re.compile(
 )
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?$")
 _AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "ra"})
+# Signer, credentials and role sit right beside the signing words; reading a bounded window
+# keeps a one-line report with thousands of "signed by" linear.
+_SIGNER_WINDOW = 200
 _STOP_WORDS = frozenset({"on", "at", "date", "dated", "time", "for", "the", "of", "in", "via", "using"})
 
 
@@ -98,11 +101,11 @@ class SignatureFinder:
     def _parse_signer(self, text: str, pos: int) -> tuple[str | None, str | None, set[str], int, str]:
         """Read ``Name, CRED, CRED`` starting at ``pos``; returns (name, credential, kinds, end, rest of line)."""
         line_end = text.find("\n", pos)
-        line_end = len(text) if line_end == -1 else line_end
+        line_end = min(len(text) if line_end == -1 else line_end, pos + _SIGNER_WINDOW)
         seg = text[pos:line_end]
         if not re.search(r"[A-Za-z]{2}", seg):  # "Electronically signed by\nName, MD"
             nxt_end = text.find("\n", line_end + 1)
-            nxt_end = len(text) if nxt_end == -1 else nxt_end
+            nxt_end = min(len(text) if nxt_end == -1 else nxt_end, line_end + 1 + _SIGNER_WINDOW)
             pos, line_end = line_end + 1, nxt_end
             seg = text[pos:line_end]
         lead = re.match(
@@ -187,7 +190,8 @@ class SignatureFinder:
                         sig_start = before_start
                         rest = text[m.end() : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
                 prev_lines = text[max(0, text.rfind("\n", 0, max(0, line_start - 1)) - 200) : line_start]
-                ctx_line = text[line_start : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
+                ctx_end = text.find("\n", m.end(), m.end() + _SIGNER_WINDOW)
+                ctx_line = text[max(line_start, m.start() - _SIGNER_WINDOW) : ctx_end if ctx_end != -1 else min(len(text), m.end() + _SIGNER_WINDOW)]
                 kind = self._classify(kinds, name, ctx_line, rest, had_dr)
                 attending = bool(self.attending.search(ctx_line) or self.attending.search(prev_lines[-300:]))
                 if name is None and cred is None:
