@@ -118,6 +118,7 @@ class _Reader:
         self.doc = doc
         self.text = doc.text
         self.rules = patterns.elements
+        self.value_range = (patterns.tbs_value.min_value, patterns.tbs_value.max_value)
         self.rx = _compiled(patterns.elements)
         self.target_rules = _target_rules(patterns)
         self.report_year = self._report_year()
@@ -343,7 +344,7 @@ def _imaging_source(r: _Reader) -> ElementFinding:
 
 
 def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
-    lo, hi = 0.5, 2.0
+    lo, hi = r.value_range
     accepted: list[tuple[Span, TbsCandidate]] = []
     impossible: list[tuple[Span, TbsCandidate]] = []
     rej: list[Evidence] = []
@@ -369,7 +370,7 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
             accepted.append((span, cand))
         else:
             impossible.append((span, cand))
-            rej.append(r.evidence(span, f"does not count: {cand.value:g} is outside the possible 0.500-2.000 range"))
+            rej.append(r.evidence(span, f"does not count: {cand.value:g} is outside the possible {lo:.3f}-{hi:.3f} range"))
     if accepted:
         preferred = [a for a in accepted if a[1].region == "L1-L4"] or accepted
         span, cand = preferred[0]
@@ -381,7 +382,7 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
     if impossible:
         c = impossible[0][1]
         return (ElementFinding("tbs_value", False,
-                               f"The stated TBS {r.text[c.value_start:c.value_end]} is impossible (outside 0.500-2.000).",
+                               f"The stated TBS {r.text[c.value_start:c.value_end]} is impossible (outside {lo:.3f}-{hi:.3f}).",
                                [], rej[:MAX_REJECTED]), None, None)
     if rej:
         return (ElementFinding("tbs_value", False,
