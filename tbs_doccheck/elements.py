@@ -289,14 +289,13 @@ class _Reader:
                 return rule_id
         return span.label_
 
-    def evidence(self, span: Span, reason: str, start: int | None = None, end: int | None = None) -> Evidence:
-        s = span.start_char if start is None else start
-        e = span.end_char if end is None else end
+    def evidence(self, span: Span, reason: str) -> Evidence:
+        s, e = span.start_char, span.end_char
         rule_id = self.rule_id(span)
         return Evidence(text=self.text[s:e], start=s, end=e, section=self.section_name(span),
                         rule_id=rule_id or span.label_, reason=reason)
 
-    def rejection(self, span: Span, element: ElementId, extra_sections: bool = True) -> str | None:
+    def rejection(self, span: Span, element: ElementId) -> str | None:
         """Why a mention does not count for ``element`` (None when it counts)."""
         if self.placeholder(span):
             return "a blank template placeholder"
@@ -305,7 +304,7 @@ class _Reader:
             if cat in policy.disqualifying_modifiers:
                 return f"{_MODIFIER_REASONS.get(cat, cat.lower())} ('{_one_line(words)}', {rule_id})"
         sec = self.scoped_section(span)
-        if extra_sections and sec in policy.excluded_sections:
+        if sec in policy.excluded_sections:
             return _SECTION_REASONS.get(sec, f"in the {sec} section")
         return None
 
