@@ -15,6 +15,7 @@ from . import score
 from .elements import extract
 from .models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
 from .nlp import build_nlp
+from .nlp.offsets import doc_text
 from .rules import PatternSet, load_patterns
 
 try:
@@ -53,7 +54,7 @@ class Checker:
     def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None,
                 original: str | None = None) -> CheckResult:
         found = extract(doc, self.patterns)
-        if original is not None and original != doc.text:
+        if original is not None and original != doc_text(doc):
             _restore_evidence_text(found, original)
         elements = {
             eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected)

@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 
 from .models import ELEMENT_IDS, ElementId, Evidence, Signer
 from .nlp import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
+from .nlp.offsets import doc_text
 from .nlp.sentences import wrapped
 from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
 from .nlp.tbs_value import TbsCandidate
@@ -116,7 +117,7 @@ class _Reader:
 
     def __init__(self, doc: Doc, patterns: PatternSet) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = doc_text(doc)
         self.rules = patterns.elements
         self.value_range = (patterns.tbs_value.min_value, patterns.tbs_value.max_value)
         self.rx = _compiled(patterns.elements)

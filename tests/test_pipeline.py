@@ -81,3 +81,92 @@ def test_long_runs_without_spaces_keep_the_text_and_stay_fast() -> None:
     doc = nlp(text)
     assert doc.text == text
     assert max(len(t) for t in doc) <= 64
+
+
+def _spacy_tokens(doc) -> list[tuple[str, str, str, int]]:
+    return [(t.text, t.whitespace_, t.norm_, t.idx) for t in doc]
+
+
+def _special_heavy_strings(seed: int, count: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    pieces = list("ab .,:;()[]-/\n\t\xa0'\"!?*_=<>3D") + [
+        "Dr.", "a.m.", ":)", "e.g.", "n't", "'s", "  ", "\r\n", "1.2", "U.S.", "(:", ":-)", "<3", "''", "--",
+        "Jan.", "vs.", "can't", "TBS", "1.226)", "\u2014", "x", "10a.m.", ":p", "o.O", "xD",
+    ]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 60))) for _ in range(count)]
+
+
+def test_the_memoised_tokenizer_gives_exactly_spacys_tokens_and_norms() -> None:
+    from tbs_doccheck.nlp.tokenizer import MAX_RUN, GuardedTokenizer
+
+    reference = spacy.blank("en").tokenizer
+    nlp = spacy.blank("en")
+    ours = GuardedTokenizer(nlp.tokenizer, nlp.vocab)
+    samples = sorted((Path(__file__).resolve().parent.parent / "sample_reports").glob("*.txt"))
+    texts = _texts() + [p.read_text(encoding="utf-8") for p in samples] + _special_heavy_strings(0, 3000)
+    texts = [t for t in texts if max(map(len, t.split()), default=0) <= MAX_RUN]  # longer runs are cut on purpose
+    assert len(texts) > 3000
+    for text in texts * 2:  # the second pass is served from the memo
+        assert _spacy_tokens(ours(text)) == _spacy_tokens(reference(text)), repr(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ";*   ,a.m.U.S.Dr.: (:(:)(:e.g.'>:)e.g.>>;>_<3vs.a,-",
+        ")(: =]U.S.' ''3can't.TBS:-)\t?__'s1.226)(:1.226)",
+    ],
+    ids=["emoticon-across-a-space", "quotes-across-a-space"],
+)
+def test_a_special_case_straddling_a_space_is_tokenized_by_spacy_whole(text: str) -> None:
+    """Tokenizing these chunk by chunk differs from spaCy: a phrase like this must go to spaCy whole."""
+    from tbs_doccheck.nlp.tokenizer import GuardedTokenizer
+
+    reference = spacy.blank("en").tokenizer
+    nlp = spacy.blank("en")
+    ours = GuardedTokenizer(nlp.tokenizer, nlp.vocab)
+    naive = [t.text for chunk in text.split(" ") for t in reference(chunk)]
+    assert naive != [t.text for t in reference(text) if t.text != " "]
+    assert _spacy_tokens(ours(text)) == _spacy_tokens(reference(text))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "guarded"),
+    [
+        (r"\b(?:repeat|next)\b", r"(?=[nr])(?:\b(?:repeat|next)\b)"),
+        (r"(?m)(?:a|b)x|cy", r"(?m)(?=[abc])(?:(?:a|b)x|cy)"),
+        (r"(?<![\d/])(?:0?[1-9]/)?20\d\d", r"(?=[01-92])(?:(?<![\d/])(?:0?[1-9]/)?20\d\d)"),
+        (r"(?:a|)b", r"(?=[ab])(?:(?:a|)b)"),
+        (r"\w+ing", r"\w+ing"),
+        (r"a?", r"a?"),
+        (r"(?i)tbs", r"(?i)tbs"),
+    ],
+    ids=["word-alternatives", "global-flag-stays-first", "optional-prefix", "empty-alternative",
+         "category-left-alone", "may-match-empty", "case-insensitive-left-alone"],
+)
+def test_the_first_character_guard_lists_every_way_a_match_can_start(pattern: str, guarded: str) -> None:
+    from tbs_doccheck.nlp.fast_regex import first_char_guard
+
+    assert first_char_guard(pattern) == guarded
+
+
+def test_guarded_rule_patterns_find_the_same_matches_as_the_originals() -> None:
+    import re
+
+    from tbs_doccheck.nlp.fast_regex import first_char_guard
+    from tbs_doccheck.rules import load_patterns
+
+    pset = load_patterns()
+    patterns = [fold_pattern(r.pattern) for group in (pset.sections, pset.targets, pset.context)
+                for r in group if isinstance(r.pattern, str)]
+    texts = [t.lower() for t in _texts()] + _special_heavy_strings(1, 200)
+    guarded = 0
+    for pattern in patterns:
+        original, fast = re.compile(pattern), re.compile(first_char_guard(pattern))
+        guarded += original.pattern != fast.pattern
+        for text in texts:
+            assert [(m.span(), m.groups()) for m in fast.finditer(text)] == \
+                [(m.span(), m.groups()) for m in original.finditer(text)], pattern
+    assert guarded >= len(patterns) // 2

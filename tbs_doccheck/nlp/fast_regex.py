@@ -1,6 +1,8 @@
 """A drop-in for medspaCy's ``RegexMatcher`` that reads the document text once per call."""
 
 import re
+import re._constants as _sre  # the stdlib parser behind ``re``; Python is pinned to 3.11
+import re._parser as _sre_parse
 from bisect import bisect_left
 from collections import deque
 
@@ -29,7 +31,8 @@ class FastRegexMatcher(RegexMatcher):
         """
         for key, patterns in self._patterns.items():
             self._patterns[key] = [
-                p if p.flags & re.IGNORECASE == 0 else re.compile(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE)
+                p if p.flags & re.IGNORECASE == 0
+                else re.compile(first_char_guard(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE), p.flags & ~re.IGNORECASE)
                 for p in patterns
             ]
         self.folded = True
@@ -141,3 +144,99 @@ def speed_up(component: object) -> int:
             if type(value) is MedspacyMatcher:
                 value.__class__ = FastMedspacyMatcher
     return swapped
+
+
+_GLOBAL_FLAGS = re.compile(r"\A\(\?[aiLmsux]+\)")
+_ZERO_WIDTH = {_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT}
+_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT}
+
+
+def first_char_guard(pattern: str, flags: int = 0) -> str:
+    """``pattern`` behind a lookahead for the characters a match can start with, when that set is small.
+
+    A pattern that opens with ``\\b`` or a lookbehind gets no fast scan from ``re``: at every position it
+    tries every alternative. A leading ``(?=[rnf])`` fails at once wherever no match can start. A match
+    begins at its first consumed character (assertions are zero-width), so the guarded pattern matches
+    exactly where, and exactly what, the original does. Patterns whose first character can be anything
+    in a category (``\\w``, ``\\d``, ``.``, a negated class), or that can match the empty string, are left
+    as they are.
+
+    Args:
+        pattern: A case-sensitive regular expression (case-insensitive flags would widen the set).
+        flags: The flags it will be compiled with.
+
+    Returns:
+        The guarded pattern, or ``pattern`` unchanged.
+    """
+    try:
+        parsed = _sre_parse.parse(pattern, flags)
+        if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+            return pattern
+        chars = _first_chars(list(parsed))
+    except (re.error, _Unsupported, RecursionError):
+        return pattern
+    if chars is None:
+        return pattern
+    head = _GLOBAL_FLAGS.match(pattern)
+    cut = head.end() if head else 0
+    charset = "".join(_class_item(item) for item in sorted(chars))
+    return f"{pattern[:cut]}(?=[{charset}])(?:{pattern[cut:]})"
+
+
+class _Unsupported(Exception):
+    """A construct whose first characters are not a small literal set."""
+
+
+def _first_chars(seq: list) -> set[tuple[int, int]] | None:
+    """First characters (``(lo, hi)`` code point ranges) of a parsed sequence; None when it can be empty."""
+    found: set = set()
+    for op, av in seq:
+        if op in _ZERO_WIDTH:
+            continue
+        nullable = False
+        if op is _sre.LITERAL:
+            found.add((av, av))
+        elif op is _sre.IN:
+            for kind, value in av:
+                if kind is _sre.LITERAL:
+                    found.add((value, value))
+                elif kind is _sre.RANGE:
+                    found.add(tuple(value))
+                else:  # a category or a negated class: too wide to help
+                    raise _Unsupported
+        elif op is _sre.BRANCH:
+            for alternative in av[1]:
+                sub = _first_chars(list(alternative))
+                if sub is None:
+                    nullable = True
+                else:
+                    found |= sub
+        elif op is _sre.SUBPATTERN:
+            if av[1] or av[2]:  # scoped flags such as (?i:...)
+                raise _Unsupported
+            sub = _first_chars(list(av[3]))
+            nullable = sub is None
+            found |= sub or set()
+        elif op is _sre.ATOMIC_GROUP:
+            sub = _first_chars(list(av))
+            nullable = sub is None
+            found |= sub or set()
+        elif op in _REPEATS:
+            sub = _first_chars(list(av[2]))
+            nullable = sub is None or av[0] == 0
+            found |= sub or set()
+        else:
+            raise _Unsupported
+        if not nullable:
+            return found
+    return None
+
+
+def _class_item(item: tuple[int, int]) -> str:
+    lo, hi = item
+    return _class_char(lo) if lo == hi else f"{_class_char(lo)}-{_class_char(hi)}"
+
+
+def _class_char(code: int) -> str:
+    char = chr(code)
+    return char if char.isascii() and char.isalnum() else f"\\U{code:08x}"

@@ -15,6 +15,11 @@ def fold_case(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once per document (spaCy joins every token on each access)."""
+    return token_offsets(doc)[0]
+
+
 def token_offsets(doc: Doc) -> Offsets:
     """``(text, token starts, {token end char: token index}, {token start char: token index}, folded text)``.
 

@@ -1,4 +1,6 @@
-"""spaCy's tokenizer, guarded against long runs without spaces (its affix loop is quadratic in them)."""
+"""spaCy's English tokenizer, guarded against long runs without spaces and memoised per whitespace chunk."""
+
+from __future__ import annotations
 
 import re
 
@@ -9,24 +11,112 @@ from spacy.vocab import Vocab
 #: Runs of non-space characters longer than this are cut into pieces of this size.
 MAX_RUN = 64
 _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
+# A phrase is words joined by single spaces; any other whitespace is a token of its own, and no special
+# case spans one, so phrases tokenize independently.
+_PIECES = re.compile(r"\S+(?: \S+)*|\s+")
+
+#: Distinct chunks remembered before the memo starts again (bounds memory on endless new numbers and names).
+CACHE_SIZE = 100_000
+
+# One chunk's tokens: their texts, their trailing-space flags, and (index, norm) where a special case
+# set a norm other than the lexeme's own.
+_Entry = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[int, str], ...]]
 
 
 class GuardedTokenizer:
-    """Tokenizes like spaCy's English tokenizer, except inside very long non-space runs.
+    """Tokenizes exactly like spaCy's English tokenizer, except inside very long non-space runs.
 
-    spaCy splits punctuation off a token one character at a time and rescans what is left, so a
-    20,000-character run of underscores took a minute. Reports never hold words that long; such
-    runs (rules of ``_____``, base64, garbage) are cut into fixed-size tokens instead. The text is
-    unchanged, so every character offset still indexes the original report.
+    Two things differ from calling ``base`` directly, neither of them in the tokens produced for
+    ordinary text:
+
+    * Speed. spaCy's tokenizer splits the text at whitespace into chunks and memoises each chunk's
+      tokens, but stops memoising for the rest of a document once any special case has matched, and
+      ``"\\n"`` is a special case. So in a multi-line report almost every chunk went through the prefix,
+      suffix and infix regexes again, on every report. Here each chunk is tokenized by ``base`` once,
+      alone, and remembered. That gives the same tokens because spaCy's tokens never cross whitespace,
+      with one exception: its special-case matcher runs over the whole token sequence, and a match
+      straddling a single space (``": )"``) is discarded but can shadow a special case next to it. A
+      phrase (words joined by single spaces) with such a pair of chunk edges (see
+      :func:`_straddling_pairs`, taken from the tokenizer's own rules) is tokenized by ``base`` whole.
+    * Long runs. spaCy splits punctuation off a token one character at a time and rescans what is left,
+      so a 20,000-character run of underscores took a minute. Reports never hold words that long; such
+      runs (rules of ``_____``, base64, garbage) are cut into fixed-size tokens instead.
+
+    The text is never changed, so every character offset still indexes the original report.
     """
 
     def __init__(self, base: Tokenizer, vocab: Vocab) -> None:
         self.base = base
         self.vocab = vocab
+        self._cache: dict[str, _Entry] = {}
+        # Indexed by (last character of x, first character of y): one dict lookup per space.
+        self._pairs_by_edge: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        for x, y in sorted(_straddling_pairs(base, vocab)):
+            edge = (x[-1], y[0])
+            self._pairs_by_edge[edge] = (*self._pairs_by_edge.get(edge, ()), (x, y))
 
     def __call__(self, text: str) -> Doc:
-        if not _LONG_RUN.search(text):
-            return self.base(text)
+        if _LONG_RUN.search(text):
+            return self._guarded(text)
+        words: list[str] = []
+        spaces: list[bool] = []
+        norms: list[tuple[int, str]] = []
+        after_phrase = False
+        for piece in _PIECES.findall(text):
+            if piece[0].isspace():
+                if piece[0] == " " and after_phrase:
+                    # The one space after a word is that word's trailing space, not a token.
+                    spaces[-1] = True
+                    piece = piece[1:]
+                    if not piece:
+                        continue
+                after_phrase = False
+                entries = (self._entry(piece),)
+            else:
+                after_phrase = True
+                chunks = piece.split(" ")
+                if len(chunks) > 1 and self._straddles(chunks):
+                    entries = (self._entry(piece),)
+                else:
+                    entries = tuple(self._entry(chunk) for chunk in chunks)
+            for n, entry in enumerate(entries):
+                if n:
+                    spaces[-1] = True
+                if entry[2]:
+                    norms.extend((len(words) + i, norm) for i, norm in entry[2])
+                words.extend(entry[0])
+                spaces.extend(entry[1])
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        for i, norm in norms:
+            doc[i].norm_ = norm
+        return doc
+
+    def _straddles(self, chunks: list[str]) -> bool:
+        """Whether a special-case match could cross one of the single spaces between ``chunks``."""
+        edges = self._pairs_by_edge
+        for left, right in zip(chunks, chunks[1:]):
+            for x, y in edges.get((left[-1], right[0]), ()):
+                if right.startswith(y) and left.endswith(x):
+                    return True
+        return False
+
+    def _entry(self, chunk: str) -> _Entry:
+        entry = self._cache.get(chunk)
+        if entry is not None:
+            return entry
+        tokens = self.base(chunk)
+        vocab = self.vocab
+        entry = (
+            tuple(t.text for t in tokens),
+            tuple(bool(t.whitespace_) for t in tokens),
+            tuple((t.i, t.norm_) for t in tokens if t.norm_ != vocab[t.text].norm_),
+        )
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[chunk] = entry
+        return entry
+
+    def _guarded(self, text: str) -> Doc:
         words: list[str] = []
         spaces: list[bool] = []
         pos = 0
@@ -54,3 +144,19 @@ class GuardedTokenizer:
         """Tokenize a stream of texts."""
         for text in texts:
             yield self(text)
+
+
+def _straddling_pairs(base: Tokenizer, vocab: Vocab) -> frozenset[tuple[str, str]]:
+    """Adjacent token pairs ``(x, y)`` of the special-case patterns: a match can only cross a space there.
+
+    spaCy's special-case matcher holds each rule's affix tokenization (made without special cases) and
+    runs over a document's tokens. A match crossing from one chunk into the next pairs the last token of
+    one chunk (so the chunk ends with ``x``) with the first token of the next (which starts with ``y``).
+    """
+    plain = Tokenizer(vocab, rules={}, prefix_search=base.prefix_search, suffix_search=base.suffix_search,
+                      infix_finditer=base.infix_finditer, token_match=base.token_match, url_match=base.url_match)
+    pairs: set[tuple[str, str]] = set()
+    for string in base.rules:
+        pieces = [t.text for t in plain(string)]
+        pairs.update((x, y) for x, y in zip(pieces, pieces[1:]) if x and y)
+    return frozenset(pairs)
