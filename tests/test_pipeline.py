@@ -142,9 +142,12 @@ def test_a_special_case_straddling_a_space_is_tokenized_by_spacy_whole(text: str
         (r"\w+ing", r"\w+ing"),
         (r"a?", r"a?"),
         (r"(?i)tbs", r"(?i)tbs"),
+        (r"/s/\s*\w", r"/s/\s*\w"),
+        (r"(?:tbs|frax)\b", r"(?:tbs|frax)\b"),
     ],
     ids=["word-alternatives", "global-flag-stays-first", "optional-prefix", "empty-alternative",
-         "category-left-alone", "may-match-empty", "case-insensitive-left-alone"],
+         "category-left-alone", "may-match-empty", "case-insensitive-left-alone", "literal-start-left-alone",
+         "literal-alternatives-left-alone"],
 )
 def test_the_first_character_guard_lists_every_way_a_match_can_start(pattern: str, guarded: str) -> None:
     from tbs_doccheck.nlp.fast_regex import first_char_guard
@@ -170,3 +173,22 @@ def test_guarded_rule_patterns_find_the_same_matches_as_the_originals() -> None:
             assert [(m.span(), m.groups()) for m in fast.finditer(text)] == \
                 [(m.span(), m.groups()) for m in original.finditer(text)], pattern
     assert guarded >= len(patterns) // 2
+
+
+def test_modifier_scopes_from_sentence_starts_equal_medspacys_own() -> None:
+    from medspacy.context.context_modifier import ConTextModifier
+
+    from tbs_doccheck.nlp.context import _sentence_scope, _sentence_starts
+
+    nlp = build_nlp()
+    context = nlp.get_pipe("tbs_context")
+    matcher = context._ConText__matcher
+    compared = 0
+    for doc in nlp.pipe(_texts()[:40]):
+        starts = _sentence_starts(doc)
+        for match_id, start, end in matcher(doc):
+            rule = matcher.rule_map[nlp.vocab[match_id].text]
+            expected = ConTextModifier(rule, start, end, doc).scope_span
+            assert _sentence_scope(rule, start, end, starts, len(doc)) == expected
+            compared += 1
+    assert compared > 200

@@ -2,9 +2,11 @@
 
 from bisect import bisect_left, bisect_right
 
-from medspacy.context import ConText
+import numpy
+from medspacy.context import ConText, ConTextRule
 from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -79,12 +81,18 @@ class FastConText(ConText):
         graph.modifiers = []
         matcher = self._ConText__matcher  # medspaCy keeps it private; pinned to 1.3.1
         target_starts = sorted(t.start for t in spans)
+        sent_starts = None if self.max_scope or doc.user_hooks or doc.user_span_hooks else _sentence_starts(doc)
         for match_id, start, end in matcher(doc):
             lo = bisect_left(target_starts, start - _REACH)
             if lo == len(target_starts) or target_starts[lo] > end + _REACH:
                 continue  # no target near enough for this modifier (or one it could limit) to matter
             rule = matcher.rule_map[self.nlp.vocab[match_id].text]
-            graph.modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=self.max_scope))
+            if sent_starts is None:
+                modifier = ConTextModifier(rule, start, end, doc, max_scope=self.max_scope)
+            else:
+                scope_start, scope_end = _sentence_scope(rule, start, end, sent_starts, len(doc))
+                modifier = ConTextModifier(rule, start, end, doc, scope_start, scope_end, max_scope=self.max_scope)
+            graph.modifiers.append(modifier)
         graph.update_scopes()
         graph.apply_modifiers()
         for target, modifier in graph.edges:
@@ -93,6 +101,41 @@ class FastConText(ConText):
             self.set_context_attributes(graph.edges)
         doc._.context_graph = graph
         return doc
+
+
+def _sentence_starts(doc: Doc) -> list[int] | None:
+    """Indices of the tokens that start a sentence, or None when no sentence boundaries are set."""
+    if not doc.has_annotation("SENT_START"):
+        return None  # medspaCy raises its own error for this
+    return numpy.flatnonzero(doc.to_array(SENT_START).astype("int64") == 1).tolist()
+
+
+def _sentence_scope(rule: ConTextRule, start: int, end: int, sent_starts: list[int], n: int) -> tuple[int, int]:
+    """The scope medspaCy 1.3.1's ``ConTextModifier`` gives a match (no ``max_scope`` window), from sentence starts.
+
+    medspaCy walks token by token to the edges of ``doc[start].sent``; the sentence is found here by
+    bisection, then clipped exactly as medspaCy clips it.
+    """
+    k = bisect_right(sent_starts, start)
+    sent_start = sent_starts[k - 1] if k else 0
+    sent_end = sent_starts[k] if k < len(sent_starts) else n
+    direction = rule.direction.lower()
+    limit = rule.max_scope
+    if direction == "forward":
+        scope = (end, sent_end)
+        if limit is not None and scope[1] - scope[0] > limit:
+            scope = (scope[0], end + limit)
+    elif direction == "backward":
+        scope = (sent_start, start)
+        if limit is not None and scope[1] - scope[0] > limit:
+            scope = (start - limit, scope[1])
+    else:
+        scope = (sent_start, sent_end)
+        if limit is not None and start - scope[0] > limit:
+            scope = (start - limit, scope[1])
+        if limit is not None and scope[1] - end > limit:
+            scope = (scope[0], end + limit)
+    return scope
 
 
 @Language.factory(

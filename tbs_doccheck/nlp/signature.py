@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .offsets import token_offsets
+from .fast_regex import Scanner
+from .offsets import fold_case, token_offsets
 from .spans import char_span
 from ..rules import SignatureRules, load_patterns
 
@@ -64,10 +65,10 @@ class SignatureFinder:
         self.rules = rules
         self.span_group = span_group
         self.status_group = status_group
-        self.attest = [(r.id, r.compile()) for r in rules.attestations]
+        self.attest = [(r.id, Scanner(r.pattern)) for r in rules.attestations]
         self.negation = rules.negations.compile()
-        self.not_final = [(r.id, r.compile()) for r in rules.status_not_final]
-        self.final = rules.status_final.compile(re.IGNORECASE | re.MULTILINE)
+        self.not_final = [(r.id, Scanner(r.pattern)) for r in rules.status_not_final]
+        self.final = Scanner(rules.status_final.pattern, re.IGNORECASE | re.MULTILINE)
         self.attending = rules.attending_markers.compile()
         self.trainee = rules.trainee_markers.compile()
         norm = self._norm
@@ -165,12 +166,18 @@ class SignatureFinder:
             return "qualified"
         return "unknown"
 
-    def find(self, text: str) -> tuple[list[SignatureFinding], list[tuple[str, int, int, bool]]]:
-        """Signing statements and status markers ``(rule_id, start, end, is_final)`` in ``text``."""
+    def find(self, text: str, folded: str | None = None) -> tuple[list[SignatureFinding], list[tuple[str, int, int, bool]]]:
+        """Signing statements and status markers ``(rule_id, start, end, is_final)`` in ``text``.
+
+        Args:
+            text: The report.
+            folded: ``fold_case(text)``, when the caller has it.
+        """
+        folded = fold_case(text) if folded is None else folded
         sigs: list[SignatureFinding] = []
         taken: list[tuple[int, int]] = []
         for rule_id, rx in self.attest:
-            for m in rx.finditer(text):
+            for m in rx.finditer(text, folded):
                 if any(s <= m.start() < e for s, e in taken):
                     continue
                 line_start = text.rfind("\n", 0, m.start()) + 1
@@ -202,13 +209,14 @@ class SignatureFinder:
         sigs.sort(key=lambda s: s.start)
         status: list[tuple[str, int, int, bool]] = []
         for rule_id, rx in self.not_final:
-            status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text))
-        status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text))
+            status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text, folded))
+        status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text, folded))
         status.sort(key=lambda s: (s[1], s[0]))
         return sigs, status
 
     def __call__(self, doc: Doc) -> Doc:
-        sigs, status = self.find(token_offsets(doc)[0])
+        offsets = token_offsets(doc)
+        sigs, status = self.find(offsets[0], offsets[4])
         sig_spans: list[Span] = []
         for s in sigs:
             span = char_span(doc, s.start, s.end, SIGNATURE_LABEL)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .offsets import token_offsets
+from .fast_regex import Scanner
+from .offsets import fold_case, token_offsets
 from .spans import char_span
 from ..rules import TbsValueRules, load_patterns
 
@@ -65,9 +66,11 @@ class TbsValueFinder:
         self.rules = rules
         self.span_group = span_group
         self.mention = rules.mention.compile()
+        self.mention_scan = Scanner(rules.mention.pattern)
         self.software = rules.not_a_value_mention.compile()
         self.region = rules.region.compile()
         self.value = rules.value.compile()
+        self.value_scan = Scanner(rules.value.pattern)  # its group is digits, which have no case
         self.gap_stop = rules.gap_stop.compile()
         self.gap_reference = rules.gap_reference.compile()
         self.list_joint = re.compile(r"[ \t,;|/]{0,12}(?:" + rules.region.pattern + r")[ \t:=|\-]{0,12}", re.IGNORECASE)
@@ -187,13 +190,19 @@ class TbsValueFinder:
             pos = row_end + 1
         return out
 
-    def find(self, text: str) -> list[tuple[int, TbsCandidate]]:
-        """Every TBS candidate in ``text`` as ``(mention_start, candidate)``, in text order."""
+    def find(self, text: str, folded: str | None = None) -> list[tuple[int, TbsCandidate]]:
+        """Every TBS candidate in ``text`` as ``(mention_start, candidate)``, in text order.
+
+        Args:
+            text: The report.
+            folded: ``fold_case(text)``, when the caller has it.
+        """
+        folded = fold_case(text) if folded is None else folded
         results: list[tuple[int, TbsCandidate]] = []
         seen: set[int] = set()
-        found_values = list(self.value.finditer(text))
+        found_values = list(self.value_scan.finditer(text, folded))
         values: _Values = (found_values, [m.start(1) for m in found_values])
-        for mention in self.mention.finditer(text):
+        for mention in self.mention_scan.finditer(text, folded):
             ms, me = mention.start(), mention.end()
             if self.software.match(text[me : me + 40]):
                 continue
@@ -221,8 +230,9 @@ class TbsValueFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         group = list(doc.spans[self.span_group]) if self.span_group in doc.spans else []
-        text = token_offsets(doc)[0]
-        for anchor, cand in self.find(text):
+        offsets = token_offsets(doc)
+        text = offsets[0]
+        for anchor, cand in self.find(text, offsets[4]):
             start = anchor
             if cand.layout in ("region_list", "column_table"):
                 ls = text.rfind("\n", 0, cand.value_start) + 1

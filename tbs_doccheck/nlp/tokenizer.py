@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
+
+from .offsets import remember_offsets
 
 #: Runs of non-space characters longer than this are cut into pieces of this size.
 MAX_RUN = 64
@@ -89,6 +92,10 @@ class GuardedTokenizer:
         doc = Doc(self.vocab, words=words, spaces=spaces)
         for i, norm in norms:
             doc[i].norm_ = norm
+        lengths = [len(w) for w in words]
+        starts = list(accumulate((n + s for n, s in zip(lengths, spaces)), initial=0))
+        starts.pop()
+        remember_offsets(doc, text, starts, lengths)
         return doc
 
     def _straddles(self, chunks: list[str]) -> bool:
