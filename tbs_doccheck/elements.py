@@ -10,7 +10,8 @@ from spacy.tokens import Doc, Span
 
 from .models import ELEMENT_IDS, ElementId, Evidence, Signer
 from .nlp import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
-from .nlp.offsets import doc_text
+from .nlp.fast_regex import Scanner
+from .nlp.offsets import token_offsets
 from .nlp.sentences import wrapped
 from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
 from .nlp.tbs_value import TbsCandidate
@@ -70,7 +71,7 @@ class _Compiled:
     placeholder: re.Pattern[str]
     risk_qualifier: re.Pattern[str]
     source_link: re.Pattern[str]
-    full_date: re.Pattern[str]
+    full_date: Scanner
     year: re.Pattern[str]
     dated_after_value: re.Pattern[str]
     checkbox: re.Pattern[str]
@@ -88,7 +89,7 @@ def _compiled(rules: ElementsRules) -> _Compiled:
         rules.placeholder.compile(),
         rules.risk_qualifier.compile(),
         rules.source_link.compile(),
-        rules.full_date.compile(),
+        Scanner(rules.full_date.pattern),  # whole-report scan; its groups are digits, which have no case
         rules.year.compile(),
         rules.dated_after_value.compile(),
         rules.checkbox.compile(),
@@ -117,7 +118,8 @@ class _Reader:
 
     def __init__(self, doc: Doc, patterns: PatternSet) -> None:
         self.doc = doc
-        self.text = doc_text(doc)
+        offsets = token_offsets(doc)
+        self.text, self.folded = offsets[0], offsets[4]
         self.rules = patterns.elements
         self.value_range = (patterns.tbs_value.min_value, patterns.tbs_value.max_value)
         self.rx = _compiled(patterns.elements)
@@ -139,7 +141,7 @@ class _Reader:
 
     # -- dates --------------------------------------------------------------------------
     def _report_year(self) -> int | None:
-        years = [int(next(g for g in m.groups() if g)) for m in self.rx.full_date.finditer(self.text)]
+        years = [int(next(g for g in m.groups() if g)) for m in self.rx.full_date.finditer(self.text, self.folded)]
         return max(years) if years else None
 
     def is_past_year(self, year: int) -> bool:

@@ -103,11 +103,18 @@ def prune_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, i
 
 
 class FastMedspacyMatcher(MedspacyMatcher):
-    """``MedspacyMatcher`` whose pruning is :func:`prune_longest`."""
+    """``MedspacyMatcher`` whose pruning is :func:`prune_longest`, and which skips its empty matchers.
+
+    Our rules are all regular expressions; spaCy's token ``Matcher`` with no patterns returns nothing
+    and raises a (filtered) warning on every document.
+    """
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        matches = self._MedspacyMatcher__matcher(doc)
-        matches += self._MedspacyMatcher__phrase_matcher(doc)
+        token_matcher = self._MedspacyMatcher__matcher
+        phrase_matcher = self._MedspacyMatcher__phrase_matcher
+        matches = token_matcher(doc) if len(token_matcher) else []
+        if len(phrase_matcher):
+            matches += phrase_matcher(doc)
         matches += self._MedspacyMatcher__regex_matcher(doc)
         if self._prune:
             matches = prune_longest(matches)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from itertools import accumulate
+from operator import add
 
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
@@ -18,12 +20,13 @@ _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 # case spans one, so phrases tokenize independently.
 _PIECES = re.compile(r"\S+(?: \S+)*|\s+")
 
-#: Distinct chunks remembered before the memo starts again (bounds memory on endless new numbers and names).
-CACHE_SIZE = 100_000
+#: Distinct chunks remembered before the memo starts again: a few MB at most, however many reports pass
+#: (every new number, name and date is a new chunk). The words of a report repeat far more than that.
+CACHE_SIZE = 20_000
 
-# One chunk's tokens: their texts, their trailing-space flags, and (index, norm) where a special case
-# set a norm other than the lexeme's own.
-_Entry = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[int, str], ...]]
+# One chunk's tokens: their texts, their trailing-space flags, (index, norm) where a special case set a
+# norm other than the lexeme's own, and their lengths.
+_Entry = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[int, str], ...], tuple[int, ...]]
 
 
 class GuardedTokenizer:
@@ -63,7 +66,10 @@ class GuardedTokenizer:
             return self._guarded(text)
         words: list[str] = []
         spaces: list[bool] = []
+        lengths: list[int] = []
         norms: list[tuple[int, str]] = []
+        remembered = self._cache.get
+        tokenize = self._tokenize_chunk
         after_phrase = False
         for piece in _PIECES.findall(text):
             if piece[0].isspace():
@@ -74,26 +80,25 @@ class GuardedTokenizer:
                     if not piece:
                         continue
                 after_phrase = False
-                entries = (self._entry(piece),)
+                chunks: Sequence[str] = (piece,)
             else:
                 after_phrase = True
                 chunks = piece.split(" ")
                 if len(chunks) > 1 and self._straddles(chunks):
-                    entries = (self._entry(piece),)
-                else:
-                    entries = tuple(self._entry(chunk) for chunk in chunks)
-            for n, entry in enumerate(entries):
-                if n:
-                    spaces[-1] = True
+                    chunks = (piece,)
+            for chunk in chunks:
+                entry = remembered(chunk) or tokenize(chunk)
                 if entry[2]:
                     norms.extend((len(words) + i, norm) for i, norm in entry[2])
                 words.extend(entry[0])
                 spaces.extend(entry[1])
+                lengths.extend(entry[3])
+                spaces[-1] = True  # the single space between two chunks of a phrase
+            spaces[-1] = False
         doc = Doc(self.vocab, words=words, spaces=spaces)
         for i, norm in norms:
             doc[i].norm_ = norm
-        lengths = [len(w) for w in words]
-        starts = list(accumulate((n + s for n, s in zip(lengths, spaces)), initial=0))
+        starts = list(accumulate(map(add, lengths, spaces), initial=0))
         starts.pop()
         remember_offsets(doc, text, starts, lengths)
         return doc
@@ -107,16 +112,14 @@ class GuardedTokenizer:
                     return True
         return False
 
-    def _entry(self, chunk: str) -> _Entry:
-        entry = self._cache.get(chunk)
-        if entry is not None:
-            return entry
+    def _tokenize_chunk(self, chunk: str) -> _Entry:
         tokens = self.base(chunk)
         vocab = self.vocab
         entry = (
             tuple(t.text for t in tokens),
             tuple(bool(t.whitespace_) for t in tokens),
             tuple((t.i, t.norm_) for t in tokens if t.norm_ != vocab[t.text].norm_),
+            tuple(len(t.text) for t in tokens),
         )
         if len(self._cache) >= CACHE_SIZE:
             self._cache.clear()
