@@ -6,22 +6,18 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from . import score
+from ._version import __version__
 from .elements import extract
 from .models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
 from .nlp import build_nlp
 from .nlp.offsets import doc_text
 from .rules import PatternSet, load_patterns
 
-try:
-    __version__ = version("tbs-doccheck")
-except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-    __version__ = "0.0.0+checkout"
 
 
 class Checker:

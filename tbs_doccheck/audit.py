@@ -226,7 +226,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tbs_doccheck.api"])
+        context.set_forkserver_preload(["tbs_doccheck._prebuilt"])
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
@@ -551,7 +551,7 @@ def run_audit(
     order = [os.fspath(p) for p in supported]
     del supported
 
-    from .api import __version__
+    from ._version import __version__
     from .rules import load_patterns
 
     versions = {"tool_version": __version__, "patterns_version": load_patterns().manifest.version}

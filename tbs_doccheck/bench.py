@@ -426,6 +426,150 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- audit scaling
+@dataclass
+class AuditRun:
+    """One timed ``audit`` of a folder of reports, run as its own process.
+
+    Attributes:
+        reports: Report files in the folder.
+        workers: ``--workers``.
+        seconds: Wall-clock time of the whole command (start-up and output files included).
+        peak_rss_mb: Peak resident memory (MiB): the audit process, its fork server and its workers together,
+            sampled every 0.25 s (pages the workers share with the fork server are counted in each).
+        exit_code: The command's exit code (0, 1 and 2 all mean it finished).
+    """
+
+    reports: int
+    workers: int
+    seconds: float
+    peak_rss_mb: float
+    exit_code: int
+
+    @property
+    def files_per_s(self) -> float:
+        """Files audited per second of wall-clock time."""
+        return self.reports / max(self.seconds, 1e-9)
+
+
+class _TreeMemory:
+    """Samples the summed resident memory of a process and all its descendants (Linux ``/proc``)."""
+
+    def __init__(self, root: int, interval: float = 0.25) -> None:
+        import threading
+
+        self.root, self.interval, self.peak_mb = root, interval, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, self._sample())
+
+    def _sample(self) -> float:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        tree, frontier = {self.root}, [self.root]
+        while frontier:
+            parent = frontier.pop()
+            for pid, ppid in parents.items():
+                if ppid == parent and pid not in tree:
+                    tree.add(pid)
+                    frontier.append(pid)
+        total_kb = 0
+        for pid in tree:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+        return total_kb / 1024
+
+
+def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 77092,
+                      progress: Callable[[str], None] | None = None) -> list[AuditRun]:
+    """Write corpora of ``sizes`` reports (one ``.txt`` each) and time ``audit`` on them per worker count.
+
+    The folders live in a temporary directory that is removed afterwards, whatever happens.
+
+    Args:
+        sizes: Corpus sizes, e.g. ``(2000, 20000)``.
+        workers: Worker counts, e.g. ``(1, 2)``.
+        seed: Seed of the corpus variation.
+        progress: Called with a short status line (no report text) after each run.
+
+    Returns:
+        One :class:`AuditRun` per (size, workers), in that order.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    runs: list[AuditRun] = []
+    with tempfile.TemporaryDirectory(prefix="tbs-bench-") as tmp:
+        for n in sizes:
+            folder = Path(tmp) / f"reports-{n}"
+            folder.mkdir()
+            for i, text in enumerate(build_corpus(n, seed).texts):
+                (folder / f"report-{i:06d}.txt").write_text(text, encoding="utf-8")
+            for w in workers:
+                out = Path(tmp) / f"audit-{n}-{w}"
+                cmd = [sys.executable, "-m", "tbs_doccheck", "audit", str(folder), "--out", str(out),
+                       "--workers", str(w), "--exit-zero"]
+                t0 = time.perf_counter()
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                peak = _TreeMemory(proc.pid)
+                peak.start()
+                _, status, usage = os.wait4(proc.pid, 0)
+                seconds = time.perf_counter() - t0
+                peak.stop()
+                # ru_maxrss (KiB on Linux) is the audit process's own peak; the sampled figure adds its
+                # workers (and the fork server they come from), which it does not wait for.
+                run = AuditRun(n, w, seconds, max(usage.ru_maxrss / 1024, peak.peak_mb), os.waitstatus_to_exitcode(status))
+                runs.append(run)
+                if progress:
+                    progress(f"audit {n:,} reports, {w} worker(s): {run.files_per_s:,.0f} files/s, "
+                             f"peak {run.peak_rss_mb:,.0f} MiB")
+    return runs
+
+
+def render_audit(runs: Sequence[AuditRun]) -> str:
+    """The audit-scaling table, with worker speed-up and memory growth against the smallest corpus."""
+    lines = ["", f"{'reports':>9}{'workers':>9}{'seconds':>10}{'files/s':>10}{'peak MiB':>10}{'exit':>6}"]
+    for r in runs:
+        lines.append(f"{r.reports:>9,}{r.workers:>9}{r.seconds:>10.1f}{r.files_per_s:>10.1f}"
+                     f"{r.peak_rss_mb:>10.0f}{r.exit_code:>6}")
+    by = {(r.reports, r.workers): r for r in runs}
+    sizes = sorted({r.reports for r in runs})
+    counts = sorted({r.workers for r in runs})
+    for n in sizes:
+        if 1 in counts and len(counts) > 1:
+            top = counts[-1]
+            lines.append(f"{n:,} reports: {top} workers = {by[n, top].files_per_s / by[n, 1].files_per_s:.2f}x "
+                         f"the files/s of 1 (target >= 1.7 with 2 on 2 cores)")
+    if len(sizes) > 1:
+        for w in counts:
+            small, large = by[sizes[0], w], by[sizes[-1], w]
+            growth = large.peak_rss_mb / small.peak_rss_mb - 1
+            lines.append(f"{w} worker(s): peak memory at {sizes[-1]:,} reports is {100 * growth:+.1f}% of that at "
+                         f"{sizes[0]:,} (target within 10%)")
+    return "\n".join(lines)
+
+
 def bench_command(
     n: Annotated[int, typer.Option(
         "--n", min=1, help="Reports in the corpus (base reports cycled and varied).")] = 2000,
@@ -434,8 +578,29 @@ def bench_command(
         "--n-default-pipeline", min=1, help="Time medspaCy's default pipeline on at most this many reports.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the corpus variation.")] = 77092,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Instead: time `audit` on 2,000 and 20,000 report files with 1 and 2 workers "
+        "(files/s, peak memory).")] = False,
+    audit_sizes: Annotated[str, typer.Option(
+        "--audit-sizes", help="With --audit: comma-separated corpus sizes.")] = "2000,20000",
 ) -> None:
     """Measure reports/s and MB/s of the bare tokenizer, medspaCy's default pipeline and the checker."""
+    if audit:
+        try:
+            sizes = [int(x) for x in audit_sizes.split(",") if x.strip()]
+        except ValueError:
+            raise typer.BadParameter(f"expected comma-separated whole numbers, got {audit_sizes!r}",
+                                     param_hint="--audit-sizes") from None
+        if not sizes or min(sizes) < 1:
+            raise typer.BadParameter(f"expected sizes of at least 1, got {audit_sizes!r}", param_hint="--audit-sizes")
+        runs = run_audit_scaling(sizes, (1, 2), seed, progress=lambda s: typer.echo(s, err=True))
+        if as_json:
+            typer.echo(json.dumps([{**asdict(r), "files_per_s": r.files_per_s} for r in runs], indent=2))
+        else:
+            typer.echo(f"audit of .txt reports made from the bench corpus (seed {seed}); {platform.platform()}")
+            typer.echo(render_audit(runs))
+        sys.stdout.flush()
+        return
     corpus = build_corpus(n, seed)
     typer.echo(f"building pipelines; corpus {len(corpus.texts):,} reports, mean {corpus.mean_kb:.2f} KB", err=True)
     results = run_bench(corpus, rounds, n_default_pipeline, progress=lambda s: typer.echo(s, err=True))

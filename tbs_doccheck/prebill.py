@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,10 +25,13 @@ from pydantic import (
     model_validator,
 )
 
-from tbs_doccheck.api import Checker, __version__, get_checker
+from tbs_doccheck._version import __version__
 from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ReportInput
 from tbs_doccheck.read import read_path
 from tbs_doccheck.rules import patterns_dir
+
+if TYPE_CHECKING:
+    from tbs_doccheck.api import Checker
 
 Outcome = Literal["release", "hold", "review"]
 
@@ -804,6 +807,13 @@ def _read_linked(path: Path, claim_id: str) -> ReportInput | str:
     return f"{path.name} holds {len(found)} reports and none is identified as claim {claim_id}"
 
 
+def _shared_checker() -> Checker:
+    # Imported here: the pre-bill command line starts without loading spaCy until a report needs checking.
+    from tbs_doccheck.api import get_checker
+
+    return get_checker()
+
+
 def _resolve_report(
     claim: Claim, report_text: str | None, reports_dir: Path | None, checker: Checker | None
 ) -> _Report:
@@ -813,7 +823,7 @@ def _resolve_report(
     if report_text is not None:
         if not report_text.strip():
             return _Report()  # an empty text is no report at all
-        return _Report(check=(checker or get_checker()).check_text(report_text, report_id=claim.claim_id))
+        return _Report(check=(checker or _shared_checker()).check_text(report_text, report_id=claim.claim_id))
     if ref is not None and ref.path is not None:
         path = Path(ref.path)
     else:
@@ -827,7 +837,7 @@ def _resolve_report(
     linked = _read_linked(path, claim.claim_id)
     if isinstance(linked, str):
         return _Report(problem=linked)
-    return _Report(check=(checker or get_checker()).check_input(linked))
+    return _Report(check=(checker or _shared_checker()).check_input(linked))
 
 
 def _needs_report(claim: Claim, rules: PrebillRules) -> bool:

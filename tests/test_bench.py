@@ -46,3 +46,17 @@ def test_corpus_is_deterministic_varied_and_falls_back_to_built_in(tmp_path: Pat
     assert len(set(one.texts)) == 12
     assert one.texts[: len(BUILTIN_REPORTS)] == list(BUILTIN_REPORTS)
     assert one.mean_kb > 0
+
+
+def test_bench_audit_times_each_corpus_size_with_one_and_two_workers() -> None:
+    result = CliRunner().invoke(app, ["bench", "--audit", "--audit-sizes", "4,8", "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)
+    assert [(r["reports"], r["workers"]) for r in runs] == [(4, 1), (4, 2), (8, 1), (8, 2)]
+    assert all(r["exit_code"] == 0 and r["files_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in runs)
+
+
+def test_bench_audit_rejects_sizes_that_are_not_numbers() -> None:
+    result = CliRunner().invoke(app, ["bench", "--audit", "--audit-sizes", "2000,lots"])
+    assert result.exit_code == 2
+    assert "--audit-sizes" in result.output and "'2000,lots'" in result.output

@@ -1,0 +1,6 @@
+"""``python -m tbs_doccheck``: the same command line as ``tbs-doccheck``."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    main()
