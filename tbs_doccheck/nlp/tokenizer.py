@@ -20,13 +20,16 @@ _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 # case spans one, so phrases tokenize independently.
 _PIECES = re.compile(r"\S+(?: \S+)*|\s+")
 
-#: Distinct chunks remembered before the memo starts again: a few MB at most, however many reports pass
-#: (every new number, name and date is a new chunk). The words of a report repeat far more than that.
-CACHE_SIZE = 20_000
+#: Chunks per generation of the memo (two generations are kept): a few MB at most, however many reports
+#: pass, since every new number, name and date is a new chunk; the words in use carry over.
+CACHE_SIZE = 10_000
 
 # One chunk's tokens: their texts, their trailing-space flags, (index, norm) where a special case set a
 # norm other than the lexeme's own, and their lengths.
 _Entry = tuple[tuple[str, ...], tuple[bool, ...], tuple[tuple[int, str], ...], tuple[int, ...]]
+#: The entry of a chunk that is one token with its lexeme's own norm (most are): shared, so the memo
+#: holds little more than its keys.
+_WHOLE: _Entry = ((), (), (), ())
 
 
 class GuardedTokenizer:
@@ -55,6 +58,7 @@ class GuardedTokenizer:
         self.base = base
         self.vocab = vocab
         self._cache: dict[str, _Entry] = {}
+        self._older: dict[str, _Entry] = {}
         # Indexed by (last character of x, first character of y): one dict lookup per space.
         self._pairs_by_edge: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         for x, y in sorted(_straddling_pairs(base, vocab)):
@@ -88,12 +92,17 @@ class GuardedTokenizer:
                     chunks = (piece,)
             for chunk in chunks:
                 entry = remembered(chunk) or tokenize(chunk)
+                if entry is _WHOLE:
+                    words.append(chunk)
+                    spaces.append(True)  # the single space between two chunks of a phrase
+                    lengths.append(len(chunk))
+                    continue
                 if entry[2]:
                     norms.extend((len(words) + i, norm) for i, norm in entry[2])
                 words.extend(entry[0])
                 spaces.extend(entry[1])
                 lengths.extend(entry[3])
-                spaces[-1] = True  # the single space between two chunks of a phrase
+                spaces[-1] = True
             spaces[-1] = False
         doc = Doc(self.vocab, words=words, spaces=spaces)
         for i, norm in norms:
@@ -113,18 +122,32 @@ class GuardedTokenizer:
         return False
 
     def _tokenize_chunk(self, chunk: str) -> _Entry:
-        tokens = self.base(chunk)
-        vocab = self.vocab
-        entry = (
-            tuple(t.text for t in tokens),
-            tuple(bool(t.whitespace_) for t in tokens),
-            tuple((t.i, t.norm_) for t in tokens if t.norm_ != vocab[t.text].norm_),
-            tuple(len(t.text) for t in tokens),
-        )
+        entry = self._older.get(chunk)
+        if entry is None:
+            entry = self._tokens_of(chunk)
         if len(self._cache) >= CACHE_SIZE:
-            self._cache.clear()
+            # A new generation: chunks still in use come back from the old one; the rest are let go.
+            self._older, self._cache = self._cache, {}
         self._cache[chunk] = entry
         return entry
+
+    def _tokens_of(self, chunk: str) -> _Entry:
+        if chunk[0].isspace():
+            tokens = list(self.base(chunk))
+        else:
+            # After a line break spaCy stops memoising (a special case has matched), so its own memo does
+            # not grow by every chunk we ask about; no special case spans a line break, so the chunk's
+            # tokens are the same.
+            tokens = list(self.base("\n" + chunk))[1:]
+        vocab = self.vocab
+        if len(tokens) == 1 and tokens[0].norm_ == vocab[chunk].norm_:
+            return _WHOLE
+        return (
+            tuple(t.text for t in tokens),
+            tuple(bool(t.whitespace_) for t in tokens),
+            tuple((i, t.norm_) for i, t in enumerate(tokens) if t.norm_ != vocab[t.text].norm_),
+            tuple(len(t.text) for t in tokens),
+        )
 
     def _guarded(self, text: str) -> Doc:
         words: list[str] = []
