@@ -474,19 +474,18 @@ class _TreeMemory:
             self.peak_mb = max(self.peak_mb, self._sample())
 
     def _sample(self) -> float:
-        parents: dict[int, int] = {}
+        children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     stat = (entry / "stat").read_text()
-                    parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
                 except (OSError, ValueError, IndexError):
                     continue
         tree, frontier = {self.root}, [self.root]
         while frontier:
-            parent = frontier.pop()
-            for pid, ppid in parents.items():
-                if ppid == parent and pid not in tree:
+            for pid in children.get(frontier.pop(), ()):
+                if pid not in tree:
                     tree.add(pid)
                     frontier.append(pid)
         total_kb = 0
