@@ -14,7 +14,7 @@ from . import score
 from ._version import __version__
 from .elements import extract
 from .models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
-from .nlp import build_nlp
+from .nlp import build_nlp, release
 from .nlp.offsets import doc_text
 from .rules import PatternSet, load_patterns
 
@@ -50,6 +50,7 @@ class Checker:
     def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None,
                 original: str | None = None) -> CheckResult:
         found = extract(doc, self.patterns)
+        release(doc)
         if original is not None and original != doc_text(doc):
             _restore_evidence_text(found, original)
         elements = {

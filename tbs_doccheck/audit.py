@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from . import report_html
 from .models import ELEMENT_IDS, CheckResult, ElementId, ErrorCode, ReadError, ReportInput
-from .read import DEFAULT_MAX_BYTES, discover, read_path
+from .read import DEFAULT_MAX_BYTES, discover_sources, path_order, read_path
 from .report import CSV_COLUMNS, csv_row
 
 if TYPE_CHECKING:
@@ -182,13 +182,14 @@ _worker: _Pipeline | None = None
 
 
 def _init_worker(max_bytes: int) -> None:
-    """Builds the worker process's Checker once."""
+    """Sets up the worker process with its process-wide Checker."""
     global _worker
     # Ctrl-C goes to the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .api import Checker
+    from .api import get_checker
 
-    _worker = _Pipeline(Checker(), max_bytes)
+    # Forked from the fork server, which built it already (``_prebuilt``); built here otherwise.
+    _worker = _Pipeline(get_checker(), max_bytes)
 
 
 def _run_in_worker(sources: list[str]) -> list[str]:
@@ -486,11 +487,11 @@ class _Progress:
 # --------------------------------------------------------------------------- the run
 
 
-def _is_audit_output(path: Path, out_dir: Path) -> bool:
-    """Whether ``path`` is an output of this or an earlier audit, not a report."""
-    if path.name not in OUTPUT_NAMES:
+def _is_audit_output(source: str, out_dir: Path) -> bool:
+    """Whether ``source`` is an output of this or an earlier audit, not a report."""
+    if os.path.basename(source) not in OUTPUT_NAMES:
         return False
-    folder = path.parent
+    folder = Path(source).parent
     return os.path.abspath(folder) == os.path.abspath(out_dir) or (folder / "results.jsonl").is_file()
 
 
@@ -539,17 +540,17 @@ def run_audit(
         raise AuditError(f"cannot use {out} as the output folder: {exc.strerror or type(exc).__name__}") from None
     _sweep_tmp(out)
 
-    supported, skipped = discover(paths)
+    # Strings, not Paths: an audit of 20,000 files would otherwise hold ~8 MB of Path objects.
+    supported, skipped = discover_sources(paths)
     ours = [p for p in supported if _is_audit_output(p, out)]
     if ours:
         # An audit's summary.json would otherwise be "audited" as a broken FHIR file.
         log.info("%d audit output files among the inputs are not audited", len(ours))
         supported = [p for p in supported if not _is_audit_output(p, out)]
-        skipped = sorted([*skipped, *ours])
+        skipped = sorted([*skipped, *ours], key=path_order)
     if not supported:
         raise AuditError("no supported report files found in the given paths")
-    order = [os.fspath(p) for p in supported]
-    del supported
+    order = supported
 
     from ._version import __version__
     from .rules import load_patterns
@@ -593,7 +594,7 @@ def run_audit(
                 pass_rate=round(tally.verdicts["pass"] / reports, 4) if reports else None,
                 missing_by_element={e: tally.missing[e] for e in ELEMENT_IDS},
                 errors_by_code=dict(tally.errors.most_common()),
-                skipped=[os.fspath(p) for p in skipped],
+                skipped=skipped,
                 by_signer=dict(sorted(tally.signers.items(), key=lambda kv: (-kv[1].failed, -kv[1].reports, kv[0]))),
                 versions=versions,
                 workers=workers,

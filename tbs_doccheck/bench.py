@@ -438,6 +438,9 @@ class AuditRun:
         peak_rss_mb: Peak resident memory (MiB): the audit process, its fork server and its workers together,
             sampled every 0.25 s (pages the workers share with the fork server are counted in each).
         exit_code: The command's exit code (0, 1 and 2 all mean it finished).
+        peak_pss_mb: Peak proportional memory (MiB) of the same processes: each shared page is split among
+            the processes sharing it, so the sum is what the tree really occupies. None where the system
+            does not report it (``/proc/<pid>/smaps_rollup``).
     """
 
     reports: int
@@ -445,6 +448,7 @@ class AuditRun:
     seconds: float
     peak_rss_mb: float
     exit_code: int
+    peak_pss_mb: float | None = None
 
     @property
     def files_per_s(self) -> float:
@@ -453,12 +457,13 @@ class AuditRun:
 
 
 class _TreeMemory:
-    """Samples the summed resident memory of a process and all its descendants (Linux ``/proc``)."""
+    """Samples the summed resident (RSS) and proportional (PSS) memory of a process and all its descendants (Linux ``/proc``)."""
 
     def __init__(self, root: int, interval: float = 0.25) -> None:
         import threading
 
         self.root, self.interval, self.peak_mb = root, interval, 0.0
+        self.peak_pss_mb: float | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -471,9 +476,12 @@ class _TreeMemory:
 
     def _run(self) -> None:
         while not self._done.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, self._sample())
+            rss, pss = self._sample()
+            self.peak_mb = max(self.peak_mb, rss)
+            if pss is not None:
+                self.peak_pss_mb = max(self.peak_pss_mb or 0.0, pss)
 
-    def _sample(self) -> float:
+    def _sample(self) -> tuple[float, float | None]:
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -488,15 +496,27 @@ class _TreeMemory:
                 if pid not in tree:
                     tree.add(pid)
                     frontier.append(pid)
-        total_kb = 0
+        rss_kb, pss_kb, pss_known = 0, 0, True
         for pid in tree:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total_kb += int(line.split()[1])
-            except (OSError, ValueError):
-                continue
-        return total_kb / 1024
+            rss = _proc_field(f"/proc/{pid}/status", "VmRSS:")
+            if rss is None:
+                continue  # it ended between the listing and now
+            rss_kb += rss
+            pss = _proc_field(f"/proc/{pid}/smaps_rollup", "Pss:")
+            pss_known = pss_known and pss is not None
+            pss_kb += pss or 0
+        return rss_kb / 1024, (pss_kb / 1024 if pss_known else None)
+
+
+def _proc_field(path: str, key: str) -> int | None:
+    """A ``key: <n> kB`` field of a ``/proc`` file, or None when the file or the field is missing."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 77092,
@@ -538,20 +558,24 @@ def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 
                 peak.stop()
                 # ru_maxrss (KiB on Linux) is the audit process's own peak; the sampled figure adds its
                 # workers (and the fork server they come from), which it does not wait for.
-                run = AuditRun(n, w, seconds, max(usage.ru_maxrss / 1024, peak.peak_mb), os.waitstatus_to_exitcode(status))
+                run = AuditRun(n, w, seconds, max(usage.ru_maxrss / 1024, peak.peak_mb), os.waitstatus_to_exitcode(status),
+                               peak.peak_pss_mb)
                 runs.append(run)
                 if progress:
                     progress(f"audit {n:,} reports, {w} worker(s): {run.files_per_s:,.0f} files/s, "
-                             f"peak {run.peak_rss_mb:,.0f} MiB")
+                             f"peak {run.peak_rss_mb:,.0f} MiB RSS" + (
+                                 f", {run.peak_pss_mb:,.0f} MiB PSS" if run.peak_pss_mb is not None else ""))
     return runs
 
 
 def render_audit(runs: Sequence[AuditRun]) -> str:
     """The audit-scaling table, with worker speed-up and memory growth against the smallest corpus."""
-    lines = ["", f"{'reports':>9}{'workers':>9}{'seconds':>10}{'files/s':>10}{'peak MiB':>10}{'exit':>6}"]
+    lines = ["", f"{'reports':>9}{'workers':>9}{'seconds':>10}{'files/s':>10}{'RSS MiB':>10}{'PSS MiB':>10}{'exit':>6}"]
     for r in runs:
+        pss = "-" if r.peak_pss_mb is None else f"{r.peak_pss_mb:.0f}"
         lines.append(f"{r.reports:>9,}{r.workers:>9}{r.seconds:>10.1f}{r.files_per_s:>10.1f}"
-                     f"{r.peak_rss_mb:>10.0f}{r.exit_code:>6}")
+                     f"{r.peak_rss_mb:>10.0f}{pss:>10}{r.exit_code:>6}")
+    lines.append("RSS counts pages a worker shares with the fork server once per process; PSS splits them.")
     by = {(r.reports, r.workers): r for r in runs}
     sizes = sorted({r.reports for r in runs})
     counts = sorted({r.workers for r in runs})
@@ -563,9 +587,11 @@ def render_audit(runs: Sequence[AuditRun]) -> str:
     if len(sizes) > 1:
         for w in counts:
             small, large = by[sizes[0], w], by[sizes[-1], w]
-            growth = large.peak_rss_mb / small.peak_rss_mb - 1
-            lines.append(f"{w} worker(s): peak memory at {sizes[-1]:,} reports is {100 * growth:+.1f}% of that at "
-                         f"{sizes[0]:,} (target within 10%)")
+            growth = f"RSS {100 * (large.peak_rss_mb / small.peak_rss_mb - 1):+.1f}%"
+            if small.peak_pss_mb and large.peak_pss_mb is not None:
+                growth += f", PSS {100 * (large.peak_pss_mb / small.peak_pss_mb - 1):+.1f}%"
+            lines.append(f"{w} worker(s): peak memory at {sizes[-1]:,} reports against {sizes[0]:,}: {growth} "
+                         f"(target within 10%)")
     return "\n".join(lines)
 
 

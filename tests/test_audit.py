@@ -501,3 +501,16 @@ def test_everything_from_a_report_is_html_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert page.count("<script>") == 1  # the page's own filter script
     assert "http://" not in page and "https://" not in page
+
+
+def test_a_worker_checks_with_the_checker_its_fork_server_already_built() -> None:
+    # Building a second one per worker cost ~0.5 s of start-up and tens of MB per worker.
+    from tbs_doccheck.api import get_checker
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        audit._init_worker(1_000_000)
+        assert audit._worker is not None and audit._worker.checker is get_checker()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        audit._worker = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tbs_doccheck.bench import BUILTIN_REPORTS, build_corpus
+from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, build_corpus, render_audit
 from tbs_doccheck.cli import app
 
 _NUM = r"([0-9][0-9,]*\.[0-9]+)"
@@ -54,6 +54,19 @@ def test_bench_audit_times_each_corpus_size_with_one_and_two_workers() -> None:
     runs = json.loads(result.stdout)
     assert [(r["reports"], r["workers"]) for r in runs] == [(4, 1), (4, 2), (8, 1), (8, 2)]
     assert all(r["exit_code"] == 0 and r["files_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in runs)
+    assert all(r["peak_pss_mb"] is None or 0 < r["peak_pss_mb"] <= r["peak_rss_mb"] for r in runs)
+
+
+def test_the_audit_table_gives_worker_speed_up_and_growth_of_both_memory_measures() -> None:
+    runs = [AuditRun(2000, 1, 20.0, 100.0, 0, 90.0), AuditRun(2000, 2, 10.0, 300.0, 0, 200.0),
+            AuditRun(20000, 1, 180.0, 105.0, 0, 99.0), AuditRun(20000, 2, 100.0, 360.0, 0, 210.0)]
+
+    text = render_audit(runs)
+
+    assert "2,000 reports: 2 workers = 2.00x the files/s of 1" in text
+    assert "20,000 reports: 2 workers = 1.80x the files/s of 1" in text
+    assert "1 worker(s): peak memory at 20,000 reports against 2,000: RSS +5.0%, PSS +10.0%" in text
+    assert "2 worker(s): peak memory at 20,000 reports against 2,000: RSS +20.0%, PSS +5.0%" in text
 
 
 def test_bench_audit_rejects_sizes_that_are_not_numbers() -> None:

@@ -170,3 +170,24 @@ def test_empty_and_whitespace_reports_fail_every_element(checker: Checker) -> No
     for text in ("", "   \n\n\t"):
         r = checker.check_text(text)
         assert r.verdict == "fail" and len(r.missing) == 5
+
+
+def test_checked_documents_are_freed_without_waiting_for_the_cycle_collector(checker: Checker) -> None:
+    # A Doc left in a reference cycle (ConText's graph holds spans, spans hold the doc) is freed only by
+    # a full collection, and memory piled up between those over a long audit.
+    import gc
+
+    from spacy.tokens import Doc
+
+    texts = [report(), report(sign="Attending signature pending.\n"), report(risk="No prior fracture.\n")]
+    list(checker.check_many(texts))  # warm: anything built once per checker is built now
+    gc.collect()
+    gc.disable()
+    try:
+        before = sum(isinstance(o, Doc) for o in gc.get_objects())
+        results = list(checker.check_many(texts * 5)) + [checker.check_text(t) for t in texts]
+        after = sum(isinstance(o, Doc) for o in gc.get_objects())
+    finally:
+        gc.enable()
+    assert len(results) == 18
+    assert after == before

@@ -15,7 +15,9 @@ from tbs_doccheck.read import (
     DEFAULT_MAX_BYTES,
     SUPPORTED_SUFFIXES,
     discover,
+    discover_sources,
     iter_inputs,
+    path_order,
     read_path,
 )
 
@@ -874,3 +876,39 @@ def test_read_path_never_raises_whatever_the_bytes(tmp_path: Path, suffix: str) 
                 assert result.error.code != ErrorCode.INTERNAL, result.error.message
 
     check()
+
+
+def test_discover_sources_gives_the_order_sorted_paths_give_for_names_that_sort_differently_as_text(
+    tmp_path: Path,
+) -> None:
+    # As text "a-b" < "a/b" ("-" < "/"), but as paths a/b comes first: a part ends before "a-b" does.
+    for name in ["a/b.txt", "a-b.txt", "a b/c.txt", "a.txt", "a/!x.txt", "a/b/c.txt", "A.txt", "é.txt", "a!/z.txt"]:
+        write(tmp_path, name, b"x")
+
+    sources, _ = discover_sources([tmp_path])
+    supported, _ = discover([tmp_path])
+
+    assert sources == [os.fspath(p) for p in sorted(tmp_path.rglob("*.txt"))]
+    assert supported == [Path(s) for s in sources]
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["b", "a", ".", "a-b", "a/b", "a/b/c", "/z", "/a/b", "/a-b", "//a", "!x", " y", "~"],
+        ["/tmp/x/a", "/tmp/x-a", "/tmp/x a", "/tmp/x/a/b", "/tmp", "/"],
+    ],
+)
+def test_path_order_sorts_strings_exactly_as_path_objects_sort(paths: list[str]) -> None:
+    normalised = [os.fspath(Path(p)) for p in paths]
+
+    assert sorted(normalised, key=path_order) == [os.fspath(p) for p in sorted(map(Path, normalised))]
+
+
+def test_a_path_holding_a_nul_byte_is_reported_as_not_found_rather_than_crashing_discovery() -> None:
+    supported, skipped = discover_sources(["bad\x00name.txt"])
+
+    assert supported == ["bad\x00name.txt"] and skipped == []
+    [record] = read_path("bad\x00name.txt")
+    assert record.error is not None and record.error.code is ErrorCode.NOT_FOUND
+    assert "NUL byte" in record.error.message

@@ -10,6 +10,7 @@ from medspacy.context import ConText, ConTextRule
 from medspacy.section_detection import Sectionizer, SectionRule
 from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from ..rules import PatternSet, load_patterns
 from .fast_regex import speed_up
@@ -98,3 +99,14 @@ def _medspacy_kwargs(rule) -> dict:
         if key in data:
             data[key] = set(data[key])
     return data
+
+
+def release(doc: Doc) -> None:
+    """Drop what the pipeline attached to ``doc`` once its findings have been read.
+
+    ConText's graph and the sectionizer's sections live in ``doc.user_data`` and hold spans, which hold
+    the doc: a reference cycle, so every doc would wait for Python's cyclic garbage collector, and
+    memory would pile up between its (ever rarer) full collections. Without the cycle a doc is freed
+    the moment it is dropped.
+    """
+    doc.user_data.clear()
