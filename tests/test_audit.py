@@ -302,6 +302,30 @@ def _many_reports(root: Path, count: int) -> list[Path]:
     return paths
 
 
+def test_resume_after_the_folder_changed_writes_results_in_the_new_order_and_drops_removed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = build_mixed_folder(tmp_path / "reports")
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "_write_outputs", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            run_audit([root], out, max_bytes=MAX_BYTES, progress=False)
+    # Between the runs one file goes and one comes that sorts first: the journal is no longer in order.
+    (root / "a/unsigned.txt").unlink()
+    _write(root / "0-first.txt", F.txt_bytes())
+
+    with caplog.at_level(logging.WARNING, logger="tbs_doccheck"):
+        resumed = run_audit([root], out, resume=True, max_bytes=MAX_BYTES, progress=False)
+    clean = run_audit([root], tmp_path / "clean", max_bytes=MAX_BYTES, progress=False)
+
+    assert resumed.resumed_files == resumed.files - 1 == clean.files - 1
+    for name in ("results.jsonl", "results.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
+    assert read_jsonl(out / "results.jsonl")[0]["source"] == str(root / "0-first.txt")
+    assert "1 files in the journal are no longer among the inputs" in caplog.text
+
+
 @pytest.mark.slow
 def test_an_audit_killed_midway_and_resumed_gives_exactly_one_row_per_file(tmp_path: Path) -> None:
     paths = _many_reports(tmp_path / "reports", 300)

@@ -132,49 +132,6 @@ def test_a_special_case_straddling_a_space_is_tokenized_by_spacy_whole(text: str
     assert _spacy_tokens(ours(text)) == _spacy_tokens(reference(text))
 
 
-@pytest.mark.parametrize(
-    ("pattern", "guarded"),
-    [
-        (r"\b(?:repeat|next)\b", r"(?=[nr])(?:\b(?:repeat|next)\b)"),
-        (r"(?m)(?:a|b)x|cy", r"(?m)(?=[abc])(?:(?:a|b)x|cy)"),
-        (r"(?<![\d/])(?:0?[1-9]/)?20\d\d", r"(?=[01-92])(?:(?<![\d/])(?:0?[1-9]/)?20\d\d)"),
-        (r"(?:a|)b", r"(?=[ab])(?:(?:a|)b)"),
-        (r"\w+ing", r"\w+ing"),
-        (r"a?", r"a?"),
-        (r"(?i)tbs", r"(?i)tbs"),
-        (r"/s/\s*\w", r"/s/\s*\w"),
-        (r"(?:tbs|frax)\b", r"(?:tbs|frax)\b"),
-    ],
-    ids=["word-alternatives", "global-flag-stays-first", "optional-prefix", "empty-alternative",
-         "category-left-alone", "may-match-empty", "case-insensitive-left-alone", "literal-start-left-alone",
-         "literal-alternatives-left-alone"],
-)
-def test_the_first_character_guard_lists_every_way_a_match_can_start(pattern: str, guarded: str) -> None:
-    from tbs_doccheck.nlp.fast_regex import first_char_guard
-
-    assert first_char_guard(pattern) == guarded
-
-
-def test_guarded_rule_patterns_find_the_same_matches_as_the_originals() -> None:
-    import re
-
-    from tbs_doccheck.nlp.fast_regex import first_char_guard
-    from tbs_doccheck.rules import load_patterns
-
-    pset = load_patterns()
-    patterns = [fold_pattern(r.pattern) for group in (pset.sections, pset.targets, pset.context)
-                for r in group if isinstance(r.pattern, str)]
-    texts = [t.lower() for t in _texts()] + _special_heavy_strings(1, 200)
-    guarded = 0
-    for pattern in patterns:
-        original, fast = re.compile(pattern), re.compile(first_char_guard(pattern))
-        guarded += original.pattern != fast.pattern
-        for text in texts:
-            assert [(m.span(), m.groups()) for m in fast.finditer(text)] == \
-                [(m.span(), m.groups()) for m in original.finditer(text)], pattern
-    assert guarded >= len(patterns) // 2
-
-
 def test_modifier_scopes_from_sentence_starts_equal_medspacys_own() -> None:
     from medspacy.context.context_modifier import ConTextModifier
 
@@ -192,3 +149,51 @@ def test_modifier_scopes_from_sentence_starts_equal_medspacys_own() -> None:
             assert _sentence_scope(rule, start, end, starts, len(doc)) == expected
             compared += 1
     assert compared > 200
+
+
+@pytest.mark.parametrize(
+    ("pattern", "scan"),
+    [
+        (r"\b(?:hip|mof)\b", r"[hm](?<=(?=(\b(?:hip|mof)\b))(?s:.))"),
+        (r"(?m)(?:a|b)x|cy", r"(?m)[abc](?<=(?=((?:a|b)x|cy))(?s:.))"),
+        (r"(?m)^[ \t]*plan:", r"(?m)[\U00000009\U00000020p](?<=(?=(^[ \t]*plan:))(?s:.))"),
+        (r"(?<![\d/])(?:0?[1-9]/)?20\d\d", r"[01-92](?<=(?=((?<![\d/])(?:0?[1-9]/)?20\d\d))(?s:.))"),
+        (r"(?:a|)b", r"[ab](?<=(?=((?:a|)b))(?s:.))"),
+        (r"tbs\b", None),  # opens with a literal: re already skips ahead by itself
+        (r"(?:tbs|frax)\b", None),  # so do alternatives that each open with a literal
+        (r"/s/\s*\w", None),
+        (r"\b\w+ly\b", None),  # can start with any word character
+        (r"\b(?:a|b)?", None),  # can match the empty string
+        (r"(?i)tbs", None),  # case-insensitive: the set would have to hold both cases
+        (r"\b(a)\s+\1\b", None),  # refers back to its own group, whose number would change
+    ],
+    ids=["word-alternatives", "global-flag-stays-first", "multiline-anchor", "optional-prefix", "empty-alternative",
+         "literal-start", "literal-alternatives", "literal-slash", "category", "may-match-empty",
+         "case-insensitive", "backreference"],
+)
+def test_the_charset_scan_form_opens_with_the_characters_a_match_can_start_with(pattern: str, scan: str | None) -> None:
+    from tbs_doccheck.nlp.fast_regex import charset_scan
+
+    assert charset_scan(pattern) == scan
+
+
+def test_rule_patterns_in_the_charset_scan_form_find_the_same_spans_as_the_originals() -> None:
+    import re
+
+    from tbs_doccheck.nlp.fast_regex import _scan_spans, charset_scan
+    from tbs_doccheck.rules import load_patterns
+
+    pset = load_patterns()
+    patterns = [fold_pattern(r.pattern) for group in (pset.sections, pset.targets, pset.context)
+                for r in group if isinstance(r.pattern, str)]
+    texts = [t.lower() for t in _texts()] + _special_heavy_strings(1, 200) + ["", "\n\n", "hip\nhip hip"]
+    rewritten = 0
+    for pattern in patterns:
+        scan = charset_scan(pattern)
+        if scan is None:
+            continue
+        rewritten += 1
+        original, fast = re.compile(pattern), re.compile(scan)
+        for text in texts:
+            assert list(_scan_spans(fast, text)) == [m.span() for m in original.finditer(text)], pattern
+    assert rewritten >= len(patterns) * 3 // 4

@@ -28,26 +28,36 @@ class FastRegexMatcher(RegexMatcher):
         """Recompile every pattern case-sensitively for case-folded text (about twice as fast).
 
         medspaCy compiles with ``re.IGNORECASE``; matching the lower-cased pattern against the
-        lower-cased text finds the same matches at the same offsets.
+        lower-cased text finds the same matches at the same offsets. Patterns ``re`` cannot skip
+        through quickly by itself are compiled in the form :func:`charset_scan` gives.
         """
+        #: The patterns compiled in the :func:`charset_scan` form.
+        self.scan_forms: set[re.Pattern[str]] = set()
         for key, patterns in self._patterns.items():
             self._patterns[key] = [
-                p if p.flags & re.IGNORECASE == 0
-                else re.compile(first_char_guard(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE), p.flags & ~re.IGNORECASE)
+                p if p.flags & re.IGNORECASE == 0 else self._compile(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE)
                 for p in patterns
             ]
         self.folded = True
 
+    def _compile(self, pattern: str, flags: int) -> re.Pattern[str]:
+        scan = charset_scan(pattern, flags)
+        if scan is None:
+            return re.compile(pattern, flags)
+        compiled = re.compile(scan, flags)
+        self.scan_forms.add(compiled)
+        return compiled
+
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         raw, starts, ends, start_index, folded = token_offsets(doc)
         text = folded if getattr(self, "folded", False) else raw
+        scan_forms = getattr(self, "scan_forms", ())
         n = len(starts)
         matches: list[tuple[int, int, int]] = []
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
             for pattern in patterns:
-                for m in pattern.finditer(text):
-                    s, e = m.start(), m.end()
+                for s, e in (_scan_spans(pattern, text) if pattern in scan_forms else _spans(pattern, text)):
                     if s in start_index and e in ends and ends[e] >= start_index[s]:
                         first, stop = start_index[s], ends[e] + 1
                     else:
@@ -69,6 +79,72 @@ class FastRegexMatcher(RegexMatcher):
         if i == n:
             return n - 1 if resolve == "left" else None
         return (i - 1) % n if resolve == "left" else i
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
+    for m in pattern.finditer(text):
+        yield m.span()
+
+
+def _scan_spans(scan: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
+    """The spans ``finditer`` of the original pattern gives, from its :func:`charset_scan` form."""
+    pos = 0
+    while (m := scan.search(text, pos)) is not None:
+        start, end = m.span(1)
+        yield start, end
+        pos = end  # the original cannot match empty, so this always moves on, as finditer does
+
+
+def charset_scan(pattern: str, flags: int = 0) -> str | None:
+    """``pattern`` rewritten to open with the class of characters a match can start with, or None.
+
+    ``re`` skips through text quickly only for a pattern that opens with a literal or a character
+    class; one opening with ``\\b``, a lookbehind or a lookahead is tried at every position, alternative
+    by alternative. ``[C](?<=(?=(P))(?s:.))`` opens with the class ``C``, so ``re`` jumps from one
+    character of ``C`` to the next; there it steps back over that character and tries ``P`` in a
+    lookahead, capturing its match as group 1. Each search finds the leftmost position where ``P``
+    matches, and the match ``P`` itself finds there, so searching on from the end of group 1 gives the
+    matches ``P.finditer`` gives (:func:`_scan_spans`). Only the spans are kept: ``P``'s own groups
+    move up by one.
+
+    Args:
+        pattern: A case-sensitive regular expression.
+        flags: The flags it will be compiled with.
+
+    Returns:
+        The rewritten pattern, or None where it would not help (``pattern`` already opens with a literal
+        or a class, can start with too many characters or match the empty string) or could change the
+        result (it refers back to its own groups).
+    """
+    try:
+        parsed = _sre_parse.parse(pattern, flags)
+        if parsed.state.flags & (re.IGNORECASE | re.VERBOSE) or _has_backreference(list(parsed)):
+            return None
+        if _scanned_fast(list(parsed)):
+            return None
+        chars = _first_chars(list(parsed))
+    except (re.error, _Unsupported, RecursionError):
+        return None
+    if chars is None:
+        return None
+    head = _GLOBAL_FLAGS.match(pattern)
+    cut = head.end() if head else 0
+    charset = "".join(_class_item(item) for item in sorted(chars))
+    return f"{pattern[:cut]}[{charset}](?<=(?=({pattern[cut:]}))(?s:.))"
+
+
+def _has_backreference(seq: list) -> bool:
+    for op, av in seq:
+        if op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
+            return True
+        for value in av if isinstance(av, (list, tuple)) else (av,):
+            if isinstance(value, _sre_parse.SubPattern) and _has_backreference(list(value)):
+                return True
+            if isinstance(value, (list, tuple)) and any(
+                isinstance(v, _sre_parse.SubPattern) and _has_backreference(list(v)) for v in value
+            ):
+                return True
+    return False
 
 
 def prune_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -162,41 +238,6 @@ _ZERO_WIDTH = {_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT}
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT}
 
 
-def first_char_guard(pattern: str, flags: int = 0) -> str:
-    """``pattern`` behind a lookahead for the characters a match can start with, when that set is small.
-
-    A pattern that opens with ``\\b`` or a lookbehind gets no fast scan from ``re``: at every position it
-    tries every alternative. (One that opens with a literal or a class already gets one, and is left
-    alone.) A leading ``(?=[rnf])`` fails at once wherever no match can start. A match
-    begins at its first consumed character (assertions are zero-width), so the guarded pattern matches
-    exactly where, and exactly what, the original does. Patterns whose first character can be anything
-    in a category (``\\w``, ``\\d``, ``.``, a negated class), or that can match the empty string, are left
-    as they are.
-
-    Args:
-        pattern: A case-sensitive regular expression (case-insensitive flags would widen the set).
-        flags: The flags it will be compiled with.
-
-    Returns:
-        The guarded pattern, or ``pattern`` unchanged.
-    """
-    try:
-        parsed = _sre_parse.parse(pattern, flags)
-        if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
-            return pattern
-        if _scanned_fast(list(parsed)):
-            return pattern
-        chars = _first_chars(list(parsed))
-    except (re.error, _Unsupported, RecursionError):
-        return pattern
-    if chars is None:
-        return pattern
-    head = _GLOBAL_FLAGS.match(pattern)
-    cut = head.end() if head else 0
-    charset = "".join(_class_item(item) for item in sorted(chars))
-    return f"{pattern[:cut]}(?=[{charset}])(?:{pattern[cut:]})"
-
-
 def _scanned_fast(seq: list) -> bool:
     """Whether ``re`` already skips ahead by itself: the pattern opens with a literal or a character class."""
     if not seq:
@@ -273,17 +314,33 @@ def _class_char(code: int) -> str:
 class Scanner:
     """A case-insensitive rule regex for whole-text scans, matched against the case-folded text.
 
-    Same matches at the same offsets as ``re.compile(pattern, flags)`` on the original text, found about
-    twice as fast; match groups hold folded text, so callers slice the original text by offsets.
+    Same matches at the same offsets as ``re.compile(pattern, flags)`` on the original text, found
+    several times faster (folded text, and the :func:`charset_scan` form where it applies); match
+    groups hold folded text, so callers slice the original text by offsets.
     """
 
     def __init__(self, pattern: str, flags: int = re.IGNORECASE) -> None:
         self.folded = bool(flags & re.IGNORECASE)
         flags &= ~re.IGNORECASE
-        self.rx = re.compile(first_char_guard(fold_pattern(pattern) if self.folded else pattern, flags), flags)
+        source = fold_pattern(pattern) if self.folded else pattern
+        self.rx = re.compile(source, flags)
+        scan = charset_scan(source, flags)
+        self.scan = None if scan is None else re.compile(scan, flags)
 
     def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
         """Matches in ``text``; pass ``folded`` (``fold_case(text)``) when it is already at hand."""
-        if not self.folded:
+        if self.folded:
+            text = fold_case(text) if folded is None else folded
+        if self.scan is None:
             return self.rx.finditer(text)
-        return self.rx.finditer(fold_case(text) if folded is None else folded)
+        return self._scanned(text)
+
+    def _scanned(self, text: str) -> Iterator[re.Match[str]]:
+        # The scan form finds where the next match starts; matching the pattern itself there gives the
+        # very match finditer would give, groups included.
+        pos = 0
+        while (found := self.scan.search(text, pos)) is not None:
+            m = self.rx.match(text, found.start(1))
+            assert m is not None and m.end() == found.end(1)
+            yield m
+            pos = m.end()
