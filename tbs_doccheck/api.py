@@ -50,9 +50,9 @@ class Checker:
     def _result(self, doc: Doc, report_id: str, source: str | None, position: int | None,
                 original: str | None = None) -> CheckResult:
         found = extract(doc, self.patterns)
-        release(doc)
         if original is not None and original != doc_text(doc):
             _restore_evidence_text(found, original)
+        release(doc)  # after the last look at the doc: it drops the offsets doc_text reads too
         elements = {
             eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected)
             for eid, f in found.elements.items()

@@ -191,3 +191,23 @@ def test_checked_documents_are_freed_without_waiting_for_the_cycle_collector(che
         gc.enable()
     assert len(results) == 18
     assert after == before
+
+
+def test_a_report_has_its_text_and_offsets_built_once(checker: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every stage reads them from the doc; building them again (spaCy joins every token for doc.text)
+    # was a measurable share of the run time.
+    from tbs_doccheck.nlp import offsets, tokenizer
+
+    calls = []
+    original = offsets.remember_offsets
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a pass-through spy
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(offsets, "remember_offsets", counting)
+    monkeypatch.setattr(tokenizer, "remember_offsets", counting)
+    results = list(checker.check_many([report(), report(sign="")])) + [checker.check_text(report())]
+
+    assert [r.verdict for r in results] == ["pass", "fail", "pass"]
+    assert len(calls) == 3
