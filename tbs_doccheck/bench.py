@@ -7,6 +7,7 @@ import json
 import platform
 import random
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -441,6 +442,7 @@ class AuditRun:
         peak_pss_mb: Peak proportional memory (MiB) of the same processes: each shared page is split among
             the processes sharing it, so the sum is what the tree really occupies. None where the system
             does not report it (``/proc/<pid>/smaps_rollup``).
+        round: Which round of the measurement this run belongs to (1, 2, ...).
     """
 
     reports: int
@@ -449,6 +451,7 @@ class AuditRun:
     peak_rss_mb: float
     exit_code: int
     peak_pss_mb: float | None = None
+    round: int = 1
 
     @property
     def files_per_s(self) -> float:
@@ -520,7 +523,7 @@ def _proc_field(path: str, key: str) -> int | None:
 
 
 def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 77092,
-                      progress: Callable[[str], None] | None = None) -> list[AuditRun]:
+                      progress: Callable[[str], None] | None = None, rounds: int = 1) -> list[AuditRun]:
     """Write corpora of ``sizes`` reports (one ``.txt`` each) and time ``audit`` on them per worker count.
 
     The folders live in a temporary directory that is removed afterwards, whatever happens.
@@ -530,9 +533,11 @@ def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 
         workers: Worker counts, e.g. ``(1, 2)``.
         seed: Seed of the corpus variation.
         progress: Called with a short status line (no report text) after each run.
+        rounds: How many times to time every (size, workers) pair; rounds run one after the other, each
+            going through every pair, so a slow spell on a shared machine touches all pairs alike.
 
     Returns:
-        One :class:`AuditRun` per (size, workers), in that order.
+        One :class:`AuditRun` per round and (size, workers), in that order.
     """
     import os
     import subprocess
@@ -540,41 +545,76 @@ def run_audit_scaling(sizes: Sequence[int], workers: Sequence[int], seed: int = 
 
     runs: list[AuditRun] = []
     with tempfile.TemporaryDirectory(prefix="tbs-bench-") as tmp:
+        folders = {}
         for n in sizes:
-            folder = Path(tmp) / f"reports-{n}"
+            folders[n] = folder = Path(tmp) / f"reports-{n}"
             folder.mkdir()
             for i, text in enumerate(build_corpus(n, seed).texts):
                 (folder / f"report-{i:06d}.txt").write_text(text, encoding="utf-8")
-            for w in workers:
-                out = Path(tmp) / f"audit-{n}-{w}"
-                cmd = [sys.executable, "-m", "tbs_doccheck", "audit", str(folder), "--out", str(out),
-                       "--workers", str(w), "--exit-zero"]
-                t0 = time.perf_counter()
-                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                peak = _TreeMemory(proc.pid)
-                peak.start()
-                _, status, usage = os.wait4(proc.pid, 0)
-                seconds = time.perf_counter() - t0
-                peak.stop()
-                # ru_maxrss (KiB on Linux) is the audit process's own peak; the sampled figure adds its
-                # workers (and the fork server they come from), which it does not wait for.
-                run = AuditRun(n, w, seconds, max(usage.ru_maxrss / 1024, peak.peak_mb), os.waitstatus_to_exitcode(status),
-                               peak.peak_pss_mb)
-                runs.append(run)
-                if progress:
-                    progress(f"audit {n:,} reports, {w} worker(s): {run.files_per_s:,.0f} files/s, "
-                             f"peak {run.peak_rss_mb:,.0f} MiB RSS" + (
-                                 f", {run.peak_pss_mb:,.0f} MiB PSS" if run.peak_pss_mb is not None else ""))
+        for k, n, w in ((k, n, w) for k in range(1, rounds + 1) for n in sizes for w in workers):
+            folder = folders[n]
+            out = Path(tmp) / f"audit-{n}-{w}-{k}"
+            cmd = [sys.executable, "-m", "tbs_doccheck", "audit", str(folder), "--out", str(out),
+                   "--workers", str(w), "--exit-zero"]
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            peak = _TreeMemory(proc.pid)
+            peak.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - t0
+            peak.stop()
+            # ru_maxrss (KiB on Linux) is the audit process's own peak; the sampled figure adds its
+            # workers (and the fork server they come from), which it does not wait for.
+            run = AuditRun(n, w, seconds, max(usage.ru_maxrss / 1024, peak.peak_mb), os.waitstatus_to_exitcode(status),
+                           peak.peak_pss_mb, k)
+            runs.append(run)
+            shutil.rmtree(out, ignore_errors=True)
+            if progress:
+                progress(f"round {k}: audit {n:,} reports, {w} worker(s): {run.files_per_s:,.0f} files/s, "
+                         f"peak {run.peak_rss_mb:,.0f} MiB RSS" + (
+                             f", {run.peak_pss_mb:,.0f} MiB PSS" if run.peak_pss_mb is not None else ""))
     return runs
 
 
+def combine_rounds(runs: Sequence[AuditRun]) -> list[AuditRun]:
+    """One run per (size, workers): the median time of its rounds and the highest peak memory of any.
+
+    Args:
+        runs: Runs from :func:`run_audit_scaling`, any number of rounds.
+
+    Returns:
+        The combined runs, in the order their pairs first appear; ``round`` holds how many were combined,
+        and ``exit_code`` the first non-zero one (0 when all finished alike).
+    """
+    groups: dict[tuple[int, int], list[AuditRun]] = {}
+    for r in runs:
+        groups.setdefault((r.reports, r.workers), []).append(r)
+    combined = []
+    for (reports, workers), group in groups.items():
+        pss = [r.peak_pss_mb for r in group]
+        combined.append(AuditRun(
+            reports, workers, statistics.median(r.seconds for r in group), max(r.peak_rss_mb for r in group),
+            next((r.exit_code for r in group if r.exit_code), 0),
+            None if None in pss else max(pss),  # type: ignore[type-var]
+            len(group),
+        ))
+    return combined
+
+
 def render_audit(runs: Sequence[AuditRun]) -> str:
-    """The audit-scaling table, with worker speed-up and memory growth against the smallest corpus."""
+    """The audit-scaling table, with worker speed-up and memory growth against the smallest corpus.
+
+    Rounds are combined first (:func:`combine_rounds`): median files/s, highest peak memory.
+    """
+    runs = combine_rounds(runs)
+    rounds = max((r.round for r in runs), default=1)
     lines = ["", f"{'reports':>9}{'workers':>9}{'seconds':>10}{'files/s':>10}{'RSS MiB':>10}{'PSS MiB':>10}{'exit':>6}"]
     for r in runs:
         pss = "-" if r.peak_pss_mb is None else f"{r.peak_pss_mb:.0f}"
         lines.append(f"{r.reports:>9,}{r.workers:>9}{r.seconds:>10.1f}{r.files_per_s:>10.1f}"
                      f"{r.peak_rss_mb:>10.0f}{pss:>10}{r.exit_code:>6}")
+    if rounds > 1:
+        lines.append(f"seconds and files/s: median of {rounds} rounds; memory: the highest peak of any round.")
     lines.append("RSS counts pages a worker shares with the fork server once per process; PSS splits them.")
     by = {(r.reports, r.workers): r for r in runs}
     sizes = sorted({r.reports for r in runs})
@@ -608,6 +648,8 @@ def bench_command(
         "(files/s, peak memory).")] = False,
     audit_sizes: Annotated[str, typer.Option(
         "--audit-sizes", help="With --audit: comma-separated corpus sizes.")] = "2000,20000",
+    audit_rounds: Annotated[int, typer.Option(
+        "--audit-rounds", min=1, help="With --audit: rounds per (size, workers); medians shown.")] = 1,
 ) -> None:
     """Measure reports/s and MB/s of the bare tokenizer, medspaCy's default pipeline and the checker."""
     if audit:
@@ -618,7 +660,7 @@ def bench_command(
                                      param_hint="--audit-sizes") from None
         if not sizes or min(sizes) < 1:
             raise typer.BadParameter(f"expected sizes of at least 1, got {audit_sizes!r}", param_hint="--audit-sizes")
-        runs = run_audit_scaling(sizes, (1, 2), seed, progress=lambda s: typer.echo(s, err=True))
+        runs = run_audit_scaling(sizes, (1, 2), seed, progress=lambda s: typer.echo(s, err=True), rounds=audit_rounds)
         if as_json:
             typer.echo(json.dumps([{**asdict(r), "files_per_s": r.files_per_s} for r in runs], indent=2))
         else:

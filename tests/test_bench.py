@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, build_corpus, render_audit
+from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, build_corpus, combine_rounds, render_audit
 from tbs_doccheck.cli import app
 
 _NUM = r"([0-9][0-9,]*\.[0-9]+)"
@@ -49,10 +49,11 @@ def test_corpus_is_deterministic_varied_and_falls_back_to_built_in(tmp_path: Pat
 
 
 def test_bench_audit_times_each_corpus_size_with_one_and_two_workers() -> None:
-    result = CliRunner().invoke(app, ["bench", "--audit", "--audit-sizes", "4,8", "--json"])
+    result = CliRunner().invoke(app, ["bench", "--audit", "--audit-sizes", "4,8", "--audit-rounds", "2", "--json"])
     assert result.exit_code == 0, result.output
     runs = json.loads(result.stdout)
-    assert [(r["reports"], r["workers"]) for r in runs] == [(4, 1), (4, 2), (8, 1), (8, 2)]
+    assert [(r["round"], r["reports"], r["workers"]) for r in runs] == [
+        (k, n, w) for k in (1, 2) for n in (4, 8) for w in (1, 2)]
     assert all(r["exit_code"] == 0 and r["files_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in runs)
     assert all(r["peak_pss_mb"] is None or 0 < r["peak_pss_mb"] <= r["peak_rss_mb"] for r in runs)
 
@@ -67,6 +68,20 @@ def test_the_audit_table_gives_worker_speed_up_and_growth_of_both_memory_measure
     assert "20,000 reports: 2 workers = 1.80x the files/s of 1" in text
     assert "1 worker(s): peak memory at 20,000 reports against 2,000: RSS +5.0%, PSS +10.0%" in text
     assert "2 worker(s): peak memory at 20,000 reports against 2,000: RSS +20.0%, PSS +5.0%" in text
+
+
+def test_rounds_are_combined_by_median_time_and_highest_memory() -> None:
+    runs = [AuditRun(2000, 1, seconds, rss, 0, rss - 10, k) for k, (seconds, rss) in enumerate(
+        [(20.0, 100.0), (40.0, 104.0), (22.0, 101.0)], start=1)]
+    runs += [AuditRun(2000, 2, seconds, 300.0, code, None, k) for k, (seconds, code) in enumerate(
+        [(10.0, 0), (11.0, 2), (30.0, 0)], start=1)]
+
+    one, two = combine_rounds(runs)
+
+    assert (one.seconds, one.peak_rss_mb, one.peak_pss_mb, one.round, one.exit_code) == (22.0, 104.0, 94.0, 3, 0)
+    assert (two.seconds, two.peak_pss_mb, two.exit_code) == (11.0, None, 2)
+    assert "median of 3 rounds" in render_audit(runs)
+    assert "2,000 reports: 2 workers = 2.00x the files/s of 1" in render_audit(runs)
 
 
 def test_bench_audit_rejects_sizes_that_are_not_numbers() -> None:
