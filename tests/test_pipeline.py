@@ -177,23 +177,47 @@ def test_the_charset_scan_form_opens_with_the_characters_a_match_can_start_with(
     assert charset_scan(pattern) == scan
 
 
-def test_rule_patterns_in_the_charset_scan_form_find_the_same_spans_as_the_originals() -> None:
+@pytest.mark.parametrize(
+    ("pattern", "scan"),
+    [
+        (r"(?m)^[ \t]*plan:", r"(?m)\n(?=(^[ \t]*plan:))"),
+        (r"^plan:", None),  # not multi-line: it matches only at the very start
+        (r"(?m)^plan:|notes:", None),  # only one alternative is anchored
+        (r"(?m)^\s*", None),  # can match the empty string
+    ],
+    ids=["anchored", "single-line", "partly-anchored", "may-match-empty"],
+)
+def test_the_line_scan_form_looks_for_line_breaks_only_when_every_match_starts_a_line(
+    pattern: str, scan: str | None
+) -> None:
+    from tbs_doccheck.nlp.fast_regex import line_scan
+
+    assert line_scan(pattern) == scan
+
+
+def test_rule_patterns_in_their_scan_forms_find_the_same_spans_and_matches_as_the_originals() -> None:
     import re
 
-    from tbs_doccheck.nlp.fast_regex import _scan_spans, charset_scan
+    from tbs_doccheck.nlp.fast_regex import Scanner, _scan_spans, scan_form
     from tbs_doccheck.rules import load_patterns
 
     pset = load_patterns()
     patterns = [fold_pattern(r.pattern) for group in (pset.sections, pset.targets, pset.context)
                 for r in group if isinstance(r.pattern, str)]
-    texts = [t.lower() for t in _texts()] + _special_heavy_strings(1, 200) + ["", "\n\n", "hip\nhip hip"]
-    rewritten = 0
+    texts = [t.lower() for t in _texts()] + _special_heavy_strings(1, 200) + [
+        "", "\n\n", "hip\nhip hip", "impression:\nimpression: x\n\nplan:\n", "plan: a\nplan: b"]
+    forms = {"line": 0, "charset": 0}
     for pattern in patterns:
-        scan = charset_scan(pattern)
+        scan, head = scan_form(pattern, 0)
         if scan is None:
             continue
-        rewritten += 1
-        original, fast = re.compile(pattern), re.compile(scan)
+        forms["line" if head is not None else "charset"] += 1
+        original = re.compile(pattern)
         for text in texts:
-            assert list(_scan_spans(fast, text)) == [m.span() for m in original.finditer(text)], pattern
-    assert rewritten >= len(patterns) * 3 // 4
+            assert list(_scan_spans(scan, text, head)) == [m.span() for m in original.finditer(text)], pattern
+    assert forms["line"] >= 10 and sum(forms.values()) >= len(patterns) * 3 // 4
+    # The whole-text scanner gives the very matches finditer gives, groups included.
+    dates = Scanner(pset.elements.full_date.pattern)
+    for text in texts:
+        assert [(m.span(), m.groups()) for m in dates.finditer(text)] == \
+            [(m.span(), m.groups()) for m in re.compile(pset.elements.full_date.pattern, re.IGNORECASE).finditer(text)]

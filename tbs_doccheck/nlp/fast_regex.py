@@ -31,8 +31,9 @@ class FastRegexMatcher(RegexMatcher):
         lower-cased text finds the same matches at the same offsets. Patterns ``re`` cannot skip
         through quickly by itself are compiled in the form :func:`charset_scan` gives.
         """
-        #: The patterns compiled in the :func:`charset_scan` form.
-        self.scan_forms: set[re.Pattern[str]] = set()
+        #: Patterns compiled in a scan form (:func:`line_scan`, :func:`charset_scan`), each with what
+        #: :func:`_scan_spans` needs besides: the pattern itself for position 0 (line form) or None.
+        self.scan_forms: dict[re.Pattern[str], re.Pattern[str] | None] = {}
         for key, patterns in self._patterns.items():
             self._patterns[key] = [
                 p if p.flags & re.IGNORECASE == 0 else self._compile(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE)
@@ -41,23 +42,23 @@ class FastRegexMatcher(RegexMatcher):
         self.folded = True
 
     def _compile(self, pattern: str, flags: int) -> re.Pattern[str]:
-        scan = charset_scan(pattern, flags)
-        if scan is None:
+        compiled, head = scan_form(pattern, flags)
+        if compiled is None:
             return re.compile(pattern, flags)
-        compiled = re.compile(scan, flags)
-        self.scan_forms.add(compiled)
+        self.scan_forms[compiled] = head
         return compiled
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         raw, starts, ends, start_index, folded = token_offsets(doc)
         text = folded if getattr(self, "folded", False) else raw
-        scan_forms = getattr(self, "scan_forms", ())
+        scan_forms = getattr(self, "scan_forms", {})
         n = len(starts)
         matches: list[tuple[int, int, int]] = []
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
             for pattern in patterns:
-                for s, e in (_scan_spans(pattern, text) if pattern in scan_forms else _spans(pattern, text)):
+                for s, e in (_scan_spans(pattern, text, scan_forms[pattern]) if pattern in scan_forms
+                             else _spans(pattern, text)):
                     if s in start_index and e in ends and ends[e] >= start_index[s]:
                         first, stop = start_index[s], ends[e] + 1
                     else:
@@ -86,13 +87,62 @@ def _spans(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
         yield m.span()
 
 
-def _scan_spans(scan: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
-    """The spans ``finditer`` of the original pattern gives, from its :func:`charset_scan` form."""
+def scan_form(pattern: str, flags: int) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """``pattern`` compiled in its :func:`line_scan` or :func:`charset_scan` form, if either applies.
+
+    Returns:
+        ``(scan, head)`` for :func:`_scan_spans`: ``head`` is ``pattern`` itself for the line form (the
+        first line has no line break before it) and None for the charset form; ``(None, None)`` when
+        neither form applies.
+    """
+    line = line_scan(pattern, flags)
+    if line is not None:
+        return re.compile(line, flags), re.compile(pattern, flags)
+    charset = charset_scan(pattern, flags)
+    return (re.compile(charset, flags), None) if charset is not None else (None, None)
+
+
+def _scan_spans(scan: re.Pattern[str], text: str, head: re.Pattern[str] | None = None) -> Iterator[tuple[int, int]]:
+    """The spans ``finditer`` of the original pattern gives, from its scan form (see :func:`scan_form`)."""
     pos = 0
-    while (m := scan.search(text, pos)) is not None:
+    if head is not None and (m := head.match(text)) is not None:
+        pos = m.end()
+        yield 0, pos
+    while (m := scan.search(text, pos - 1 if head is not None and pos else pos)) is not None:
+        # (The line form finds the line break before a match: it may sit just before ``pos``.)
         start, end = m.span(1)
         yield start, end
         pos = end  # the original cannot match empty, so this always moves on, as finditer does
+
+
+def line_scan(pattern: str, flags: int = 0) -> str | None:
+    """``pattern`` rewritten to look for line breaks when every match starts a line, or None.
+
+    A multi-line pattern opening with ``^`` matches only at the start of the text and after a
+    ``"\\n"``. ``\\n(?=(P))`` opens with a literal, which ``re`` finds at C speed, and tries ``P`` only
+    just after it, capturing its match as group 1; the start of the text is tried with ``P`` itself
+    (:func:`_scan_spans`). Only the spans are kept: ``P``'s own groups move up by one.
+
+    Args:
+        pattern: A regular expression.
+        flags: The flags it will be compiled with.
+
+    Returns:
+        The rewritten pattern, or None where it does not apply (not multi-line, not opening with ``^``,
+        able to match the empty string, verbose, or referring back to its own groups).
+    """
+    try:
+        parsed = _sre_parse.parse(pattern, flags)
+        items = list(parsed)
+        if (not parsed.state.flags & re.MULTILINE or parsed.state.flags & re.VERBOSE
+                or not items or items[0] != (_sre.AT, _sre.AT_BEGINNING)
+                or parsed.getwidth()[0] == 0 or _has_backreference(items)):
+            return None
+    except (re.error, RecursionError):
+        return None
+    head = _GLOBAL_FLAGS.match(pattern)
+    cut = head.end() if head else 0
+    return f"{pattern[:cut]}\\n(?=({pattern[cut:]}))"
 
 
 def charset_scan(pattern: str, flags: int = 0) -> str | None:
@@ -324,8 +374,7 @@ class Scanner:
         flags &= ~re.IGNORECASE
         source = fold_pattern(pattern) if self.folded else pattern
         self.rx = re.compile(source, flags)
-        scan = charset_scan(source, flags)
-        self.scan = None if scan is None else re.compile(scan, flags)
+        self.scan, self.head = scan_form(source, flags)
 
     def finditer(self, text: str, folded: str | None = None) -> Iterator[re.Match[str]]:
         """Matches in ``text``; pass ``folded`` (``fold_case(text)``) when it is already at hand."""
@@ -338,9 +387,7 @@ class Scanner:
     def _scanned(self, text: str) -> Iterator[re.Match[str]]:
         # The scan form finds where the next match starts; matching the pattern itself there gives the
         # very match finditer would give, groups included.
-        pos = 0
-        while (found := self.scan.search(text, pos)) is not None:
-            m = self.rx.match(text, found.start(1))
-            assert m is not None and m.end() == found.end(1)
+        for start, end in _scan_spans(self.scan, text, self.head):
+            m = self.rx.match(text, start)
+            assert m is not None and m.end() == end
             yield m
-            pos = m.end()
