@@ -195,6 +195,15 @@ def test_the_line_scan_form_looks_for_line_breaks_only_when_every_match_starts_a
     assert line_scan(pattern) == scan
 
 
+def test_a_pattern_whose_scan_form_would_not_compile_is_used_as_it_is() -> None:
+    from tbs_doccheck.nlp.fast_regex import Scanner, scan_form
+
+    pattern = r"(?m)(?s)^plan:.x"  # the second flag group cannot move inside the lookahead
+
+    assert scan_form(pattern, 0) == (None, None)
+    assert [m.span() for m in Scanner(pattern, 0).finditer("a\nplan:\nx")] == [(2, 9)]
+
+
 def test_rule_patterns_in_their_scan_forms_find_the_same_spans_and_matches_as_the_originals() -> None:
     import re
 

@@ -95,11 +95,14 @@ def scan_form(pattern: str, flags: int) -> tuple[re.Pattern[str] | None, re.Patt
         first line has no line break before it) and None for the charset form; ``(None, None)`` when
         neither form applies.
     """
-    line = line_scan(pattern, flags)
-    if line is not None:
-        return re.compile(line, flags), re.compile(pattern, flags)
-    charset = charset_scan(pattern, flags)
-    return (re.compile(charset, flags), None) if charset is not None else (None, None)
+    try:
+        line = line_scan(pattern, flags)
+        if line is not None:
+            return re.compile(line, flags), re.compile(pattern, flags)
+        charset = charset_scan(pattern, flags)
+        return (re.compile(charset, flags), None) if charset is not None else (None, None)
+    except re.error:  # e.g. a second leading flag group, which may not move inside a group
+        return None, None
 
 
 def _scan_spans(scan: re.Pattern[str], text: str, head: re.Pattern[str] | None = None) -> Iterator[tuple[int, int]]:
