@@ -31,9 +31,11 @@ class FastRegexMatcher(RegexMatcher):
         lower-cased text finds the same matches at the same offsets. Patterns ``re`` cannot skip
         through quickly by itself are compiled in the form :func:`charset_scan` gives.
         """
-        #: Patterns compiled in a scan form (:func:`line_scan`, :func:`charset_scan`), each with what
-        #: :func:`_scan_spans` needs besides: the pattern itself for position 0 (line form) or None.
-        self.scan_forms: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+        #: Patterns compiled in a scan form (:func:`line_scan`, :func:`charset_scan`), by ``id`` (hashing a
+        #: compiled pattern hashes its whole program, on every document), each with what :func:`_scan_spans`
+        #: needs besides: the pattern itself for position 0 (line form) or None. ``_patterns`` holds them,
+        #: so the ids stay theirs.
+        self.scan_forms: dict[int, re.Pattern[str] | None] = {}
         for key, patterns in self._patterns.items():
             self._patterns[key] = [
                 p if p.flags & re.IGNORECASE == 0 else self._compile(fold_pattern(p.pattern), p.flags & ~re.IGNORECASE)
@@ -45,7 +47,7 @@ class FastRegexMatcher(RegexMatcher):
         compiled, head = scan_form(pattern, flags)
         if compiled is None:
             return re.compile(pattern, flags)
-        self.scan_forms[compiled] = head
+        self.scan_forms[id(compiled)] = head
         return compiled
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
@@ -57,8 +59,8 @@ class FastRegexMatcher(RegexMatcher):
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
             for pattern in patterns:
-                for s, e in (_scan_spans(pattern, text, scan_forms[pattern]) if pattern in scan_forms
-                             else _spans(pattern, text)):
+                head = scan_forms.get(id(pattern), _PLAIN)
+                for s, e in (_spans(pattern, text) if head is _PLAIN else _scan_spans(pattern, text, head)):
                     if s in start_index and e in ends and ends[e] >= start_index[s]:
                         first, stop = start_index[s], ends[e] + 1
                     else:
@@ -80,6 +82,10 @@ class FastRegexMatcher(RegexMatcher):
         if i == n:
             return n - 1 if resolve == "left" else None
         return (i - 1) % n if resolve == "left" else i
+
+
+#: Marks a pattern used as it is, in :attr:`FastRegexMatcher.scan_forms` lookups.
+_PLAIN: object = object()
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
