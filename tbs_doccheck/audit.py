@@ -273,7 +273,6 @@ def _scan_journal(path: Path) -> tuple[dict[str, Any] | None, dict[str, int], in
     offsets: dict[str, int] = {}
     header: dict[str, Any] | None = None
     good_end = 0
-    decoder = json.JSONDecoder()
     with open(path, "rb") as fh:
         for line in fh:
             if not line.endswith(b"\n"):
@@ -287,15 +286,26 @@ def _scan_journal(path: Path) -> tuple[dict[str, Any] | None, dict[str, int], in
                     header = None
                     break
             else:
-                if not line.startswith(_RECORD_START):
-                    break
-                try:
-                    source, _end = decoder.raw_decode(line.decode("utf-8"), len(_RECORD_START) - 1)
-                except ValueError:
+                source = _record_source(line)
+                if source is None:
                     break
                 offsets[source] = good_end
             good_end += len(line)
     return header, offsets, good_end
+
+
+_SOURCE_DECODER = json.JSONDecoder()
+
+
+def _record_source(line: bytes) -> str | None:
+    """The ``source`` a whole journal record line starts with, or None when the line is not one."""
+    if not line.endswith(b"\n") or not line.startswith(_RECORD_START):
+        return None
+    try:
+        source, _end = _SOURCE_DECODER.raw_decode(line.decode("utf-8"), len(_RECORD_START) - 1)
+    except ValueError:
+        return None
+    return source if isinstance(source, str) else None
 
 
 def _open_journal(path: Path, resume: bool, header: dict[str, Any]) -> tuple[IO[str], dict[str, int]]:
@@ -404,18 +414,11 @@ def _journal_record(journal: Path, line: bytes) -> dict[str, Any]:
 
 def _journal_in_order(journal: Path, order: Sequence[str]) -> bool:
     """Whether the journal holds one whole record per source of ``order``, in that order, and nothing else."""
-    decoder = json.JSONDecoder()
     count = 0
     with open(journal, "rb") as fh:
         fh.readline()  # the header
         for line in fh:
-            if count == len(order) or not line.endswith(b"\n") or not line.startswith(_RECORD_START):
-                return False
-            try:
-                source, _end = decoder.raw_decode(line.decode("utf-8"), len(_RECORD_START) - 1)
-            except ValueError:
-                return False
-            if source != order[count]:
+            if count == len(order) or _record_source(line) != order[count]:
                 return False
             count += 1
     return count == len(order)
