@@ -50,6 +50,11 @@ _RECORD_START = b'{"source": "'
 _FILES_PER_TASK = 8
 # Tasks in flight per worker: keeps every worker busy while bounding what waits in memory.
 _TASKS_IN_FLIGHT_PER_WORKER = 3
+# Files a worker process checks before fresh ones take over. spaCy 3.7's vocabulary keeps every
+# token string it has ever seen (``memory_zone`` needs spaCy 3.8, which medspaCy 1.3.1 excludes),
+# so a worker's memory grows with the folder; a worker forked anew from the fork server starts
+# from the built checker again, in milliseconds.
+_FILES_PER_WORKER_LIFE = 2_000
 
 # The same codes as ``check`` (cli.py imports this module, so it cannot be imported here).
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -202,7 +207,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
-def _ordered(pool: ProcessPoolExecutor, tasks: Iterator[list[str]], window: int) -> Iterator[list[str]]:
+def _ordered(pool: _WorkerPools, tasks: Iterator[list[str]], window: int) -> Iterator[list[str]]:
     """Like ``pool.map`` but with at most ``window`` tasks submitted and unread at a time.
 
     ``Executor.map`` submits every task up front and ``Pool.imap`` queues them all and
@@ -210,7 +215,7 @@ def _ordered(pool: ProcessPoolExecutor, tasks: Iterator[list[str]], window: int)
     """
     pending: deque[Future[list[str]]] = deque()
     for task in tasks:
-        pending.append(pool.submit(_run_in_worker, task))
+        pending.append(pool.submit(task))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
@@ -232,6 +237,42 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
+class _WorkerPools:
+    """Worker processes that are replaced by fresh ones every ``tasks_per_pool`` tasks.
+
+    ``ProcessPoolExecutor(max_tasks_per_child=...)`` would do this per process, but it can
+    deadlock on Python 3.11 (cpython gh-115634). Here a whole pool retires at once: it
+    finishes the tasks it was given and its workers exit before the next pool starts, so
+    there are never more worker processes than ``workers`` (their finished results wait in
+    their futures).
+    """
+
+    def __init__(self, workers: int, max_bytes: int, tasks_per_pool: int) -> None:
+        self.workers = workers
+        self.max_bytes = max_bytes
+        self.tasks_per_pool = max(1, tasks_per_pool)
+        self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0
+
+    def submit(self, task: list[str]) -> Future[list[str]]:
+        """Hand ``task`` to the current pool, first replacing it when it has had its share."""
+        if self._pool is None or self._submitted == self.tasks_per_pool:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=_worker_context(), initializer=_init_worker,
+                initargs=(self.max_bytes,),
+            )
+            self._submitted = 0
+        self._submitted += 1
+        return self._pool.submit(_run_in_worker, task)
+
+    def shutdown(self) -> None:
+        """Stop the current pool, dropping tasks not yet started, and wait for its workers to exit."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
 def _processed(todo: Sequence[str], workers: int, max_bytes: int) -> Iterator[Iterator[list[str]]]:
     """Journal lines for ``todo``, a task's worth at a time, in ``todo`` order."""
@@ -242,13 +283,11 @@ def _processed(todo: Sequence[str], workers: int, max_bytes: int) -> Iterator[It
         pipeline = _Pipeline(get_checker(), max_bytes)  # the process-wide one: built once per process
         yield (pipeline.run(task) for task in tasks)
         return
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_worker_context(), initializer=_init_worker, initargs=(max_bytes,)
-    )
+    pools = _WorkerPools(workers, max_bytes, workers * _FILES_PER_WORKER_LIFE // _FILES_PER_TASK)
     try:
-        yield _ordered(pool, tasks, workers * _TASKS_IN_FLIGHT_PER_WORKER)
+        yield _ordered(pools, tasks, workers * _TASKS_IN_FLIGHT_PER_WORKER)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pools.shutdown()
 
 
 # --------------------------------------------------------------------------- journal

@@ -479,12 +479,37 @@ class _TreeMemory:
 
     def _run(self) -> None:
         while not self._done.wait(self.interval):
-            rss, pss = self._sample()
+            sample = self._sample()
+            if sample is None:
+                continue
+            rss, pss = sample
             self.peak_mb = max(self.peak_mb, rss)
             if pss is not None:
                 self.peak_pss_mb = max(self.peak_pss_mb or 0.0, pss)
 
-    def _sample(self) -> tuple[float, float | None]:
+    def _sample(self) -> tuple[float, float | None] | None:
+        """The tree's summed RSS and PSS in MiB; None when a process started or ended while it was read.
+
+        The processes are read one after another. When workers exit and others are forked meanwhile
+        (the audit replaces its workers every few thousand files), pages some readings counted as
+        shared are private by the next reading, and the PSS sum overshoots what the tree ever held.
+        """
+        tree = self._tree()
+        rss_kb, pss_kb, pss_known = 0, 0, True
+        for pid in sorted(tree):
+            rss = _proc_field(f"/proc/{pid}/status", "VmRSS:")
+            if rss is None:
+                return None
+            rss_kb += rss
+            pss = _proc_field(f"/proc/{pid}/smaps_rollup", "Pss:")
+            pss_known = pss_known and pss is not None
+            pss_kb += pss or 0
+        if self._tree() != tree:
+            return None
+        return rss_kb / 1024, (pss_kb / 1024 if pss_known else None)
+
+    def _tree(self) -> set[int]:
+        """The root's process id and those of all its descendants."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -499,16 +524,7 @@ class _TreeMemory:
                 if pid not in tree:
                     tree.add(pid)
                     frontier.append(pid)
-        rss_kb, pss_kb, pss_known = 0, 0, True
-        for pid in tree:
-            rss = _proc_field(f"/proc/{pid}/status", "VmRSS:")
-            if rss is None:
-                continue  # it ended between the listing and now
-            rss_kb += rss
-            pss = _proc_field(f"/proc/{pid}/smaps_rollup", "Pss:")
-            pss_known = pss_known and pss is not None
-            pss_kb += pss or 0
-        return rss_kb / 1024, (pss_kb / 1024 if pss_known else None)
+        return tree
 
 
 def _proc_field(path: str, key: str) -> int | None:

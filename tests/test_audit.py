@@ -214,6 +214,26 @@ def test_two_workers_write_the_same_results_as_one(mixed, tmp_path: Path) -> Non
         assert (tmp_path / "two" / name).read_bytes() == (out / name).read_bytes()
 
 
+def test_workers_replaced_by_fresh_ones_every_few_files_write_the_same_results_as_one(
+    mixed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, out, _ = mixed
+    started: list[int] = []
+
+    class CountedPool(audit.ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            started.append(len(started))
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(audit, "_FILES_PER_TASK", 2)
+    monkeypatch.setattr(audit, "_FILES_PER_WORKER_LIFE", 2)  # two workers: a new pool every 2 tasks
+    summary = run_audit([root], tmp_path / "recycled", workers=2, max_bytes=MAX_BYTES, progress=False)
+    assert len(started) == -(-summary.files // 4) >= 3
+    for name in ("results.jsonl", "results.csv"):
+        assert (tmp_path / "recycled" / name).read_bytes() == (out / name).read_bytes()
+
+
 # --------------------------------------------------------------------------- atomic, resumable
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
-from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, build_corpus, combine_rounds, render_audit
+from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, _TreeMemory, build_corpus, combine_rounds, render_audit
 from tbs_doccheck.cli import app
 
 _NUM = r"([0-9][0-9,]*\.[0-9]+)"
@@ -88,3 +90,18 @@ def test_bench_audit_rejects_sizes_that_are_not_numbers() -> None:
     result = CliRunner().invoke(app, ["bench", "--audit", "--audit-sizes", "2000,lots"])
     assert result.exit_code == 2
     assert "--audit-sizes" in result.output and "'2000,lots'" in result.output
+
+
+def test_a_memory_sample_of_this_process_tree_counts_this_process() -> None:
+    rss, pss = _TreeMemory(os.getpid())._sample()  # type: ignore[misc]
+    assert rss > 10 and (pss is None or 0 < pss <= rss)
+
+
+def test_a_memory_sample_is_dropped_when_a_process_starts_or_ends_while_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Reading processes one by one while workers are replaced makes the PSS sum overshoot.
+    memory = _TreeMemory(os.getpid())
+    trees = iter([{os.getpid()}, {os.getpid(), 2**22 + 1}])
+    monkeypatch.setattr(memory, "_tree", lambda: next(trees))
+    assert memory._sample() is None
