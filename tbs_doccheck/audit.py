@@ -463,49 +463,86 @@ def _journal_in_order(journal: Path, order: Sequence[str]) -> bool:
     return count == len(order)
 
 
+class _Outputs:
+    """The four outputs, written record by record into temporary files and renamed into place at the end.
+
+    A context manager: on the way out the temporary files are deleted whatever happened, so a
+    failed run leaves only its journal (and :meth:`finish` has renamed them on success).
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.tally = _Tally()
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Self:
+        stack = self._stack
+        try:
+            self.tmp = stack.enter_context(_temp_files(self.out_dir, ("sections.html", *OUTPUT_NAMES)))
+            self.jsonl = stack.enter_context(open(self.tmp["results.jsonl"], "w", encoding="utf-8"))
+            # A byte-order mark is how Excel knows the file is UTF-8 (accented names stay intact);
+            # CRLF rows (the csv default) are what RFC 4180 and spreadsheets expect.
+            # errors="replace": a file name that is not UTF-8 shows as "?" in the CSV and the page
+            # (results.jsonl keeps it exactly, as \u escapes) instead of stopping the audit.
+            self.csv_file = stack.enter_context(
+                open(self.tmp["results.csv"], "w", encoding="utf-8-sig", errors="replace", newline="")
+            )
+            self.sections = stack.enter_context(
+                open(self.tmp["sections.html"], "w+", encoding="utf-8", errors="replace")
+            )
+        except BaseException:
+            stack.close()
+            raise
+        self.writer = csv.writer(self.csv_file)
+        self.writer.writerow(CSV_COLUMNS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Write one journal record's results (one file's reports)."""
+        for line, html in zip(record["results"], record["html"], strict=True):
+            result = _load_result(line)
+            self.jsonl.write(line + "\n")
+            self.writer.writerow(csv_row(result))
+            self.sections.write(html)
+            self.tally.add(result)
+
+    def finish(self, make_summary: Callable[[_Tally], AuditSummary]) -> AuditSummary:
+        """Write the page and the summary, then move all four outputs into place."""
+        summary = make_summary(self.tally)
+        self.sections.seek(0)
+        with open(self.tmp["report.html"], "w", encoding="utf-8", errors="replace") as page:
+            report_html.write_document(page, summary, self.sections)
+            _sync(page)
+        with open(self.tmp["summary.json"], "w", encoding="utf-8") as fh:
+            fh.write(_json_text(summary.model_dump(mode="json"), indent=2) + "\n")
+            _sync(fh)
+        for fh in (self.jsonl, self.csv_file):
+            _sync(fh)
+        for name in OUTPUT_NAMES:
+            os.replace(self.tmp[name], self.out_dir / name)
+        return summary
+
+
 def _write_outputs(
-    out_dir: Path,
-    journal: Path,
+    outputs: _Outputs,
+    journal: Path | None,
     order: Sequence[str],
     make_summary: Callable[[_Tally], AuditSummary],
     on_file: Callable[[], None],
 ) -> AuditSummary:
-    """Writes the four outputs from the journal, each atomically, and returns the summary."""
-    tally = _Tally()
-    with ExitStack() as stack:
-        tmp = stack.enter_context(_temp_files(out_dir, ("sections.html", *OUTPUT_NAMES)))
-        jsonl = stack.enter_context(open(tmp["results.jsonl"], "w", encoding="utf-8"))
-        # A byte-order mark is how Excel knows the file is UTF-8 (accented names stay intact);
-        # CRLF rows (the csv default) are what RFC 4180 and spreadsheets expect.
-        # errors="replace": a file name that is not UTF-8 shows as "?" in the CSV and the page
-        # (results.jsonl keeps it exactly, as \u escapes) instead of stopping the audit.
-        csv_file = stack.enter_context(
-            open(tmp["results.csv"], "w", encoding="utf-8-sig", errors="replace", newline="")
-        )
-        sections = stack.enter_context(open(tmp["sections.html"], "w+", encoding="utf-8", errors="replace"))
-        writer = csv.writer(csv_file)
-        writer.writerow(CSV_COLUMNS)
+    """Completes ``outputs`` and returns the summary.
+
+    ``journal`` is where the results are read from first (after a resume); None when they were
+    added as files finished.
+    """
+    if journal is not None:
         for record in _journal_records(journal, order):
-            for line, html in zip(record["results"], record["html"], strict=True):
-                result = _load_result(line)
-                jsonl.write(line + "\n")
-                writer.writerow(csv_row(result))
-                sections.write(html)
-                tally.add(result)
+            outputs.add(record)
             on_file()
-        summary = make_summary(tally)
-        sections.seek(0)
-        with open(tmp["report.html"], "w", encoding="utf-8", errors="replace") as page:
-            report_html.write_document(page, summary, sections)
-            _sync(page)
-        with open(tmp["summary.json"], "w", encoding="utf-8") as fh:
-            fh.write(_json_text(summary.model_dump(mode="json"), indent=2) + "\n")
-            _sync(fh)
-        for fh in (jsonl, csv_file):
-            _sync(fh)
-        for name in OUTPUT_NAMES:
-            os.replace(tmp[name], out_dir / name)
-    return summary
+    return outputs.finish(make_summary)
 
 
 # --------------------------------------------------------------------------- progress
@@ -579,10 +616,11 @@ def run_audit(
     """Checks every report under ``paths`` and writes the audit outputs into ``out_dir``.
 
     Results are appended to ``out_dir/.journal.jsonl`` as files finish (fsync'd per
-    task), then ``results.jsonl``, ``results.csv``, ``report.html`` and ``summary.json``
-    are written from it in path order, each through a temporary file renamed into place,
-    and the journal is removed. Memory holds counters and one offset per file, never the
-    results.
+    task). ``results.jsonl``, ``results.csv``, ``report.html`` and ``summary.json`` are
+    written in path order, each through a temporary file renamed into place at the end:
+    as files finish, or, after a resume, from the journal once all are done. Then the
+    journal is removed. Memory holds counters (and, after a resume whose folder changed,
+    one journal offset per file), never the results.
 
     Args:
         paths: Files and/or folders (walked recursively).
@@ -641,8 +679,12 @@ def run_audit(
         workers,
     )
 
+    # Without an earlier run's records the results arrive in path order, so the outputs are written as
+    # files finish (with workers, the parent is otherwise idle meanwhile); after a resume they are
+    # written from the journal once every file is done.
+    streamed = resumed_files == 0
     show = sys.stderr.isatty() if progress is None else progress
-    with _Progress(show) as bar:
+    with _Progress(show) as bar, _Outputs(out) as outputs:
         with journal:
             if todo:
                 advance = bar.task("Checking", total=len(order), completed=resumed_files)
@@ -650,6 +692,9 @@ def run_audit(
                     for lines in batches:
                         journal.writelines(lines)
                         _sync(journal)  # a kill now loses at most the task in flight
+                        if streamed:
+                            for line in lines:
+                                outputs.add(json.loads(line))
                         advance(len(lines))
 
         def make_summary(tally: _Tally) -> AuditSummary:
@@ -678,8 +723,11 @@ def run_audit(
                 files_per_second=round(len(todo) / elapsed, 2) if todo and elapsed > 0 else None,
             )
 
-        advance = bar.task("Writing outputs", total=len(order))
-        summary = _write_outputs(out, journal_path, order, make_summary, advance)
+        if streamed:
+            summary = _write_outputs(outputs, None, order, make_summary, lambda: None)
+        else:
+            advance = bar.task("Writing outputs", total=len(order))
+            summary = _write_outputs(outputs, journal_path, order, make_summary, advance)
     journal_path.unlink()
     return summary
 

@@ -234,6 +234,21 @@ def test_workers_replaced_by_fresh_ones_every_few_files_write_the_same_results_a
         assert (tmp_path / "recycled" / name).read_bytes() == (out / name).read_bytes()
 
 
+def test_a_fresh_run_writes_its_outputs_as_files_finish_without_reading_the_journal_back(
+    mixed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, clean, _ = mixed
+
+    def read_back(*_args: object) -> None:
+        raise AssertionError("the journal was read back")
+
+    monkeypatch.setattr(audit, "_journal_records", read_back)
+    run_audit([root], tmp_path / "out", max_bytes=MAX_BYTES, progress=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_NAMES)
+    for name in ("results.jsonl", "results.csv"):
+        assert (tmp_path / "out" / name).read_bytes() == (clean / name).read_bytes()
+
+
 # --------------------------------------------------------------------------- atomic, resumable
 
 
