@@ -509,15 +509,18 @@ class _TreeMemory:
         return rss_kb / 1024, (pss_kb / 1024 if pss_known else None)
 
     def _tree(self) -> set[int]:
-        """The root's process id and those of all its descendants."""
+        """The root's process id and those of all its living descendants."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    stat = (entry / "stat").read_text()
-                    children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
-                except (OSError, ValueError, IndexError):
+                    state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+                except (OSError, ValueError):
                     continue
+                # A process that has exited but not been reaped yet (Z) has already given its pages back:
+                # leaving it out makes its exit change the tree.
+                if state not in ("Z", "X"):
+                    children.setdefault(int(parent), []).append(int(entry.name))
         tree, frontier = {self.root}, [self.root]
         while frontier:
             for pid in children.get(frontier.pop(), ()):

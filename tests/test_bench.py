@@ -93,7 +93,10 @@ def test_bench_audit_rejects_sizes_that_are_not_numbers() -> None:
 
 
 def test_a_memory_sample_of_this_process_tree_counts_this_process() -> None:
-    rss, pss = _TreeMemory(os.getpid())._sample()  # type: ignore[misc]
+    memory = _TreeMemory(os.getpid())
+    # A sample is dropped if a child process (a fork server left by an audit test) happens to change.
+    samples = [s for s in (memory._sample() for _ in range(5)) if s is not None]
+    rss, pss = samples[0]
     assert rss > 10 and (pss is None or 0 < pss <= rss)
 
 
