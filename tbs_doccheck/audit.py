@@ -684,18 +684,17 @@ def run_audit(
     # written from the journal once every file is done.
     streamed = resumed_files == 0
     show = sys.stderr.isatty() if progress is None else progress
-    with _Progress(show) as bar, _Outputs(out) as outputs:
-        with journal:
-            if todo:
-                advance = bar.task("Checking", total=len(order), completed=resumed_files)
-                with _processed(todo, workers, max_bytes) as batches:
-                    for lines in batches:
-                        journal.writelines(lines)
-                        _sync(journal)  # a kill now loses at most the task in flight
-                        if streamed:
-                            for line in lines:
-                                outputs.add(json.loads(line))
-                        advance(len(lines))
+    with journal, _Progress(show) as bar, _Outputs(out) as outputs:
+        if todo:
+            advance = bar.task("Checking", total=len(order), completed=resumed_files)
+            with _processed(todo, workers, max_bytes) as batches:
+                for lines in batches:
+                    journal.writelines(lines)
+                    _sync(journal)  # a kill now loses at most the task in flight
+                    if streamed:
+                        for line in lines:
+                            outputs.add(json.loads(line))
+                    advance(len(lines))
 
         def make_summary(tally: _Tally) -> AuditSummary:
             elapsed = time.monotonic() - started
