@@ -515,7 +515,7 @@ class _TreeMemory:
             if entry.name.isdigit():
                 try:
                     state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
-                except (OSError, ValueError):
+                except (OSError, ValueError, IndexError):
                     continue
                 # A process that has exited but not been reaped yet (Z) has already given its pages back:
                 # leaving it out makes its exit change the tree.
