@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .models import ELEMENT_IDS, CheckResult, ElementId, Signer
+from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ElementId, Signer
 
 
 class LabelledReport(BaseModel):

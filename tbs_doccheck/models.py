@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Literal
-
-import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 

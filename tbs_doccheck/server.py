@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tbs_doccheck.api import Checker, __version__, get_checker
+from tbs_doccheck.checker.core import Checker, __version__, get_checker
 from tbs_doccheck.models import CheckResult
-from tbs_doccheck.prebill import Claim, Decision, ReportRef, load_prebill_rules, prebill
+from tbs_doccheck.prebill.engine import Claim, Decision, ReportRef, load_prebill_rules, prebill
 
 API_KEY_ENV = "TBS_DOCCHECK_API_KEY"
 MAX_BODY_ENV = "TBS_DOCCHECK_MAX_BODY_BYTES"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, _TreeMemory, build_corpus, combine_rounds, render_audit
-from tbs_doccheck.cli import app
+from tbs_doccheck.bench import BUILTIN_REPORTS, AuditRun, build_corpus, combine_rounds, render_audit
+from tbs_doccheck.bench.audit_scaling import _TreeMemory
+from tbs_doccheck.cli.app import app
 
 _NUM = r"([0-9][0-9,]*\.[0-9]+)"
 _RATE = r"[0-9][0-9,]*\.[0-9]+"

@@ -196,7 +196,8 @@ def test_checked_documents_are_freed_without_waiting_for_the_cycle_collector(che
 def test_a_report_has_its_text_and_offsets_built_once(checker: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every stage reads them from the doc; building them again (spaCy joins every token for doc.text)
     # was a measurable share of the run time.
-    from tbs_doccheck.nlp import offsets, tokenizer
+    from tbs_doccheck.checker.components import tokenizer
+    from tbs_doccheck.checker.speedups import offsets
 
     calls = []
     original = offsets.remember_offsets

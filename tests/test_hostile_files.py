@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tbs_doccheck.cli import app
+from tbs_doccheck.cli.app import app
 from tbs_doccheck.models import ErrorCode
-from tbs_doccheck.read import DEFAULT_MAX_BYTES
+from tbs_doccheck.readers.core import DEFAULT_MAX_BYTES
 
 try:  # the helpers sit beside this file; tests/ may or may not become a package
     from tests import formats as F
@@ -159,7 +159,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     stdout is decoded strictly: results that are not valid UTF-8 fail the test right here.
     """
     raw = subprocess.run(
-        [sys.executable, "-m", "tbs_doccheck.cli", *args], capture_output=True, timeout=300, cwd=cwd, check=False
+        [sys.executable, "-m", "tbs_doccheck", *args], capture_output=True, timeout=300, cwd=cwd, check=False
     )
     return subprocess.CompletedProcess(
         raw.args, raw.returncode, raw.stdout.decode("utf-8"), raw.stderr.decode("utf-8", "backslashreplace")

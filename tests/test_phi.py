@@ -24,7 +24,7 @@ import pytest
 
 from tbs_doccheck import Checker
 from tbs_doccheck.models import CheckResult
-from tbs_doccheck.read import iter_inputs, read_path
+from tbs_doccheck.readers.core import iter_inputs, read_path
 
 try:  # the helpers sit beside this file; tests/ may or may not become a package
     from tests import formats as F
@@ -169,7 +169,7 @@ def _assert_error_rows_clean(rows: list[dict]) -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tbs_doccheck.cli", *args],
+        [sys.executable, "-m", "tbs_doccheck", *args],
         check=False,
         capture_output=True,
         text=True,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import spacy
 
-from tbs_doccheck.nlp import build_nlp
-from tbs_doccheck.nlp.fast_regex import FastRegexMatcher, fold_pattern
-from tbs_doccheck.nlp.sentences import LineSentencizer
+from tbs_doccheck.checker.components.sentences import LineSentencizer
+from tbs_doccheck.checker.pipeline import build_nlp
+from tbs_doccheck.checker.speedups.fast_regex import FastRegexMatcher, fold_pattern
 
 DATA = Path(__file__).resolve().parent / "data" / "varied.jsonl"
 
@@ -65,7 +65,7 @@ def test_linear_pruning_keeps_exactly_what_medspacy_keeps(seed: int) -> None:
 
     from medspacy.common.util import prune_overlapping_matches
 
-    from tbs_doccheck.nlp.fast_regex import prune_longest
+    from tbs_doccheck.checker.speedups.fast_regex import prune_longest
 
     rng = random.Random(seed)
     matches = []
@@ -99,7 +99,7 @@ def _special_heavy_strings(seed: int, count: int) -> list[str]:
 
 
 def test_the_memoised_tokenizer_gives_exactly_spacys_tokens_and_norms() -> None:
-    from tbs_doccheck.nlp.tokenizer import MAX_RUN, GuardedTokenizer
+    from tbs_doccheck.checker.components.tokenizer import MAX_RUN, GuardedTokenizer
 
     reference = spacy.blank("en").tokenizer
     nlp = spacy.blank("en")
@@ -122,7 +122,7 @@ def test_the_memoised_tokenizer_gives_exactly_spacys_tokens_and_norms() -> None:
 )
 def test_a_special_case_straddling_a_space_is_tokenized_by_spacy_whole(text: str) -> None:
     """Tokenizing these chunk by chunk differs from spaCy: a phrase like this must go to spaCy whole."""
-    from tbs_doccheck.nlp.tokenizer import GuardedTokenizer
+    from tbs_doccheck.checker.components.tokenizer import GuardedTokenizer
 
     reference = spacy.blank("en").tokenizer
     nlp = spacy.blank("en")
@@ -135,7 +135,7 @@ def test_a_special_case_straddling_a_space_is_tokenized_by_spacy_whole(text: str
 def test_modifier_scopes_from_sentence_starts_equal_medspacys_own() -> None:
     from medspacy.context.context_modifier import ConTextModifier
 
-    from tbs_doccheck.nlp.context import _sentence_scope, _sentence_starts
+    from tbs_doccheck.checker.components.context import _sentence_scope, _sentence_starts
 
     nlp = build_nlp()
     context = nlp.get_pipe("tbs_context")
@@ -172,7 +172,7 @@ def test_modifier_scopes_from_sentence_starts_equal_medspacys_own() -> None:
          "case-insensitive", "backreference"],
 )
 def test_the_charset_scan_form_opens_with_the_characters_a_match_can_start_with(pattern: str, scan: str | None) -> None:
-    from tbs_doccheck.nlp.fast_regex import charset_scan
+    from tbs_doccheck.checker.speedups.fast_regex import charset_scan
 
     assert charset_scan(pattern) == scan
 
@@ -190,13 +190,13 @@ def test_the_charset_scan_form_opens_with_the_characters_a_match_can_start_with(
 def test_the_line_scan_form_looks_for_line_breaks_only_when_every_match_starts_a_line(
     pattern: str, scan: str | None
 ) -> None:
-    from tbs_doccheck.nlp.fast_regex import line_scan
+    from tbs_doccheck.checker.speedups.fast_regex import line_scan
 
     assert line_scan(pattern) == scan
 
 
 def test_a_pattern_whose_scan_form_would_not_compile_is_used_as_it_is() -> None:
-    from tbs_doccheck.nlp.fast_regex import Scanner, scan_form
+    from tbs_doccheck.checker.speedups.fast_regex import Scanner, scan_form
 
     pattern = r"(?m)(?s)^plan:.x"  # the second flag group cannot move inside the lookahead
 
@@ -207,8 +207,8 @@ def test_a_pattern_whose_scan_form_would_not_compile_is_used_as_it_is() -> None:
 def test_rule_patterns_in_their_scan_forms_find_the_same_spans_and_matches_as_the_originals() -> None:
     import re
 
-    from tbs_doccheck.nlp.fast_regex import Scanner, _scan_spans, scan_form
-    from tbs_doccheck.rules import load_patterns
+    from tbs_doccheck.checker.patterns import load_patterns
+    from tbs_doccheck.checker.speedups.fast_regex import Scanner, _scan_spans, scan_form
 
     pset = load_patterns()
     patterns = [fold_pattern(r.pattern) for group in (pset.sections, pset.targets, pset.context)

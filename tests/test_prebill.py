@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from tbs_doccheck.api import Checker
-from tbs_doccheck.cli import app as cli
-from tbs_doccheck.prebill import (
+from tbs_doccheck.checker.core import Checker
+from tbs_doccheck.cli.app import app as cli
+from tbs_doccheck.prebill.engine import (
     CLAIM_INVALID,
     OUT_OF_SCOPE,
     RULE_IDS,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tbs_doccheck import read
 from tbs_doccheck.models import ErrorCode, ReportInput
-from tbs_doccheck.read import (
+from tbs_doccheck.readers import core as read
+from tbs_doccheck.readers.core import (
     DEFAULT_MAX_BYTES,
     SUPPORTED_SUFFIXES,
     discover,

@@ -4,7 +4,7 @@ The inventory is gathered so that a new rule or a new helper regex is picked up 
 editing this file:
 
 * every pattern in ``patterns/*.json`` (medspaCy section/target/ConText rules with string
-  patterns, and every :class:`~tbs_doccheck.rules.RegexRule` in the tbs_value, signature and
+  patterns, and every :class:`~tbs_doccheck.checker.patterns.RegexRule` in the tbs_value, signature and
   elements files, found by walking the validated models);
 * every string literal handed to ``re.compile/search/match/...`` in ``tbs_doccheck/nlp/*.py``,
   ``tbs_doccheck/elements.py`` and ``tbs_doccheck/read.py`` (read from the source with ``ast``),
@@ -38,10 +38,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tbs_doccheck.rules import RegexRule, load_patterns
+from tbs_doccheck.checker.patterns import RegexRule, load_patterns
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tbs_doccheck"
-SOURCE_FILES = sorted((PACKAGE / "nlp").glob("*.py")) + [PACKAGE / "elements.py", PACKAGE / "read.py"]
+#: The modules that hold the checker's and the readers' regexes, wherever the packages split them.
+SOURCE_FILES = sorted((PACKAGE / "checker").rglob("*.py")) + sorted((PACKAGE / "readers").rglob("*.py"))
 
 #: Length of the adversarial runs a search must get through within BUDGET_S.
 LENGTH = 50_000
@@ -138,7 +139,8 @@ def _module_patterns() -> Iterator[tuple[str, str, int]]:
 
     for path in SOURCE_FILES:
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
-        module = importlib.import_module(".".join(rel.parts))
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        module = importlib.import_module(".".join(parts))
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
                 yield f"{path.name}:{name}", value.pattern, value.flags & ~re.UNICODE

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tbs_doccheck.audit import run_audit
+from tbs_doccheck.audit.run import run_audit
 
 try:  # the helpers sit beside this file; tests/ may or may not become a package
     from tests import formats as F

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tbs_doccheck.api import Checker
+from tbs_doccheck.checker.core import Checker
 from tbs_doccheck.server import PIPELINE_LOCK, ConfigError, app_from_env, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +184,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from tbs_doccheck.cli import main; main()", "serve", "--port", str(port)],
+            [sys.executable, "-c", "from tbs_doccheck.cli.app import main; main()", "serve", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tbs_doccheck.cli import app as cli
-from tbs_doccheck.x12 import Delimiters, X12Error, looks_like_x12, parse_837p, read_837p, segments
+from tbs_doccheck.cli.app import app as cli
+from tbs_doccheck.prebill.x12 import Delimiters, X12Error, looks_like_x12, parse_837p, read_837p, segments
 
 X12 = Path(__file__).parent / "data" / "x12"
 REPORTS = X12 / "reports"

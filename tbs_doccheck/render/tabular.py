@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from .models import ELEMENT_IDS, CheckResult
+from tbs_doccheck.models import ELEMENT_IDS, CheckResult
 
 FORMATS = ("text", "json", "jsonl", "csv")
 

@@ -11,7 +11,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from .offsets import remember_offsets
+from tbs_doccheck.checker.speedups.offsets import remember_offsets
 
 #: Runs of non-space characters longer than this are cut into pieces of this size.
 MAX_RUN = 64

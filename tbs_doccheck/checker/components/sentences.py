@@ -8,7 +8,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .offsets import token_offsets
+from tbs_doccheck.checker.speedups.offsets import token_offsets
 
 # A line that ends on one of these words was wrapped mid-phrase ("high risk of\nfracture").
 _CONTINUATION_WORDS = frozenset(

@@ -26,12 +26,12 @@ from pydantic import (
 )
 
 from tbs_doccheck._version import __version__
+from tbs_doccheck.checker.patterns import patterns_dir
 from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ReportInput
-from tbs_doccheck.read import read_path
-from tbs_doccheck.rules import patterns_dir
+from tbs_doccheck.readers.core import read_path
 
 if TYPE_CHECKING:
-    from tbs_doccheck.api import Checker
+    from tbs_doccheck.checker.core import Checker
 
 Outcome = Literal["release", "hold", "review"]
 
@@ -273,7 +273,7 @@ def load_prebill_rules(path: Path | None = None) -> PrebillRules:
 
     Raises:
         FileNotFoundError: No rules file where expected.
-        tbs_doccheck.rules.PatternError: No ``patterns/`` folder, packaged or in the source tree.
+        tbs_doccheck.checker.patterns.PatternError: No ``patterns/`` folder, packaged or in the source tree.
         pydantic.ValidationError: The file has unknown keys, wrong types or inconsistent codes.
     """
     source = path or patterns_dir() / RULES_FILE
@@ -809,7 +809,7 @@ def _read_linked(path: Path, claim_id: str) -> ReportInput | str:
 
 def _shared_checker() -> Checker:
     # Imported here: the pre-bill command line starts without loading spaCy until a report needs checking.
-    from tbs_doccheck.api import get_checker
+    from tbs_doccheck.checker.core import get_checker
 
     return get_checker()
 

@@ -12,7 +12,7 @@ from medspacy.common.regex_matcher import RegexMatcher
 from medspacy.common.util import overlaps
 from spacy.tokens import Doc
 
-from .offsets import fold_case, fold_char, token_offsets
+from tbs_doccheck.checker.speedups.offsets import fold_case, fold_char, token_offsets
 
 
 class FastRegexMatcher(RegexMatcher):

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from . import score
-from ._version import __version__
-from .elements import extract
-from .models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
-from .nlp import build_nlp, release
-from .nlp.offsets import doc_text
-from .rules import PatternSet, load_patterns
-
+from tbs_doccheck._version import __version__
+from tbs_doccheck.checker import verdict as score
+from tbs_doccheck.checker.elements import extract
+from tbs_doccheck.checker.patterns import PatternSet, load_patterns
+from tbs_doccheck.checker.pipeline import build_nlp, release
+from tbs_doccheck.checker.speedups.offsets import doc_text
+from tbs_doccheck.models import CheckResult, ElementResult, ErrorCode, ReadError, ReportInput
 
 
 class Checker:

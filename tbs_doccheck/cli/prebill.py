@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from tbs_doccheck.prebill import (
+# A billing system branches on these without reading the output: 0 release, 1 hold or review.
+from tbs_doccheck.cli.exit_codes import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, fail
+from tbs_doccheck.prebill.engine import (
     Claim,
     Decision,
     ReportRef,
@@ -19,28 +21,20 @@ from tbs_doccheck.prebill import (
     prebill,
     prebill_many,
 )
-from tbs_doccheck.x12 import X12Error, looks_like_x12, parse_837p
-
-#: Exit codes: a billing system branches on these without reading the output.
-EXIT_RELEASE, EXIT_HOLD_OR_REVIEW, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+from tbs_doccheck.prebill.x12 import X12Error, looks_like_x12, parse_837p
 
 
 def _exit_for(decisions: list[Decision]) -> int:
-    return EXIT_RELEASE if all(d.decision == "release" for d in decisions) else EXIT_HOLD_OR_REVIEW
+    return EXIT_PASS if all(d.decision == "release" for d in decisions) else EXIT_FAIL
 
 
 def _decide_837(data: bytes, reports: Path | None) -> list[Decision]:
     try:
         parsed = parse_837p(data)
     except X12Error as exc:
-        _fail(f"not a readable 837P file: {exc}")
+        fail(f"not a readable 837P file: {exc}")
     if not parsed:
-        _fail("the 837 file holds no claim (CLM segment)")
+        fail("the 837 file holds no claim (CLM segment)")
     claims = [p.claim for p in parsed if p.claim is not None]
     decided = iter(prebill_many(claims, reports_dir=reports))
     return [
@@ -54,13 +48,13 @@ def _decide_json(data: bytes, source: Path | None, reports: Path | None) -> Deci
         payload = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        _fail(f"the claim is neither an 837 file nor valid JSON{where}")
+        fail(f"the claim is neither an 837 file nor valid JSON{where}")
     if not isinstance(payload, dict):
-        _fail("the claim JSON must be an object")
+        fail("the claim JSON must be an object")
     try:
         claim = Claim.model_validate(payload)
     except ValidationError as exc:
-        _fail(f"the claim does not follow the claim contract: {describe_validation_error(exc)}")
+        fail(f"the claim does not follow the claim contract: {describe_validation_error(exc)}")
     ref = claim.report
     if ref is not None and ref.path is not None and source is not None and not Path(ref.path).is_absolute():
         # A relative report path is written relative to the claim file, wherever the command runs.
@@ -94,7 +88,7 @@ def prebill_command(
     try:
         data = sys.stdin.buffer.read() if source is None else source.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {claim}: {exc.strerror or type(exc).__name__}")
+        fail(f"cannot read {claim}: {exc.strerror or type(exc).__name__}")
     try:
         if looks_like_x12(data):
             decisions = _decide_837(data, reports)
@@ -107,52 +101,7 @@ def prebill_command(
         raise
     except Exception as exc:  # noqa: BLE001 - an exit code of 1 would read as "hold"
         # The type only: an exception's text may quote the report.
-        _fail(f"internal error ({type(exc).__name__}); no decision was made", EXIT_INTERNAL)
+        fail(f"internal error ({type(exc).__name__}); no decision was made", EXIT_INTERNAL)
     raise typer.Exit(_exit_for(decisions))
 
 
-def serve_command(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8077,
-    insecure_no_auth: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-no-auth",
-            help="Start even without TBS_DOCCHECK_API_KEY; /v1 is then open to anyone who can reach it.",
-        ),
-    ] = False,
-    max_body_bytes: Annotated[
-        int, typer.Option(envvar="TBS_DOCCHECK_MAX_BODY_BYTES", help="Larger request bodies get 413.", min=1)
-    ] = 5_000_000,
-    timeout: Annotated[
-        float, typer.Option(envvar="TBS_DOCCHECK_TIMEOUT_S", help="Seconds before a request gets 503.", min=0.001)
-    ] = 30.0,
-    workers: Annotated[int, typer.Option(help="Worker processes; each loads its own pipeline.", min=1)] = 1,
-    reports_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--reports-dir",
-            help="Folder report.path may point into (and where reports are looked up by claim id).",
-            exists=True,
-            file_okay=False,
-        ),
-    ] = None,
-) -> None:
-    """Serve POST /v1/prebill, POST /v1/check, GET /healthz and the OpenAPI docs (/docs).
-
-    Every /v1 call needs the header X-API-Key equal to TBS_DOCCHECK_API_KEY.
-    """
-    from tbs_doccheck.server import ConfigError, run
-
-    try:
-        run(
-            host,
-            port,
-            insecure_no_auth,
-            max_body_bytes=max_body_bytes,
-            timeout_s=timeout,
-            workers=workers,
-            reports_dir=reports_dir,
-        )
-    except ConfigError as exc:
-        _fail(str(exc))

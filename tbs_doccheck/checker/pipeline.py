@@ -12,14 +12,14 @@ from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..rules import PatternSet, load_patterns
-from .fast_regex import speed_up
-from .tokenizer import GuardedTokenizer
-from . import context as _context  # noqa: F401  (registers the factory)
-from . import sectionizer as _sectionizer  # noqa: F401
-from . import sentences as _sentences  # noqa: F401
-from . import signature as _signature  # noqa: F401
-from . import tbs_value as _tbs_value  # noqa: F401
+from tbs_doccheck.checker.components import context as _context  # noqa: F401  (registers the factory)
+from tbs_doccheck.checker.components import sectionizer as _sectionizer  # noqa: F401
+from tbs_doccheck.checker.components import sentences as _sentences  # noqa: F401
+from tbs_doccheck.checker.components import signature as _signature  # noqa: F401
+from tbs_doccheck.checker.components import tbs_value as _tbs_value  # noqa: F401
+from tbs_doccheck.checker.components.tokenizer import GuardedTokenizer
+from tbs_doccheck.checker.patterns import PatternSet, load_patterns
+from tbs_doccheck.checker.speedups.fast_regex import speed_up
 
 TARGET_GROUP = "tbs_targets"
 SIGNATURE_GROUP = "tbs_signatures"

@@ -4,7 +4,7 @@ from bisect import bisect_right
 
 from spacy.tokens import Doc, Span
 
-from .offsets import token_offsets
+from tbs_doccheck.checker.speedups.offsets import token_offsets
 
 
 def char_span(doc: Doc, start: int, end: int, label: str) -> Span | None:

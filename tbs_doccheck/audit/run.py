@@ -13,26 +13,24 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
-import typer
 from pydantic import BaseModel, Field, ValidationError
 
-from . import report_html
-from .models import ELEMENT_IDS, CheckResult, ElementId, ErrorCode, ReadError, ReportInput
-from .read import DEFAULT_MAX_BYTES, discover_sources, path_order, read_path
-from .report import CSV_COLUMNS, csv_row
+from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ElementId, ErrorCode, ReadError, ReportInput
+from tbs_doccheck.readers.core import DEFAULT_MAX_BYTES, discover_sources, path_order, read_path
+from tbs_doccheck.render import html as report_html
+from tbs_doccheck.render.tabular import CSV_COLUMNS, csv_row
 
 if TYPE_CHECKING:
-    from .api import Checker
+    from tbs_doccheck.checker.core import Checker
 
-__all__ = ["AuditError", "AuditSummary", "SignerStats", "audit_command", "run_audit"]
+__all__ = ["AuditError", "AuditSummary", "SignerStats", "run_audit"]
 
-log = logging.getLogger("tbs_doccheck.audit")
+log = logging.getLogger("tbs_doccheck.audit.run")
 
 #: The files an audit leaves in its output folder.
 OUTPUT_NAMES = ("results.jsonl", "results.csv", "summary.json", "report.html")
@@ -56,8 +54,6 @@ _TASKS_IN_FLIGHT_PER_WORKER = 3
 # from the built checker again, in milliseconds.
 _FILES_PER_WORKER_LIFE = 2_000
 
-# The same codes as ``check`` (cli.py imports this module, so it cannot be imported here).
-EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 def _json_text(value: Any, **kwargs: Any) -> str:
@@ -117,13 +113,6 @@ class AuditSummary(BaseModel):
     finished_at: str
     elapsed_seconds: float = Field(description="Wall time of this run (not of an interrupted earlier one)")
     files_per_second: float | None = Field(description="Files checked by this run per second of its wall time")
-
-    @property
-    def exit_code(self) -> int:
-        """0 all pass, 1 some fail, 2 some report could not be read (as ``check``)."""
-        if self.errors or not self.reports:
-            return EXIT_ERROR
-        return EXIT_FAIL if self.failed else EXIT_PASS
 
 
 # --------------------------------------------------------------------------- workers
@@ -191,7 +180,7 @@ def _init_worker(max_bytes: int) -> None:
     global _worker
     # Ctrl-C goes to the whole process group; the parent alone decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .api import get_checker
+    from tbs_doccheck.checker.core import get_checker
 
     # Forked from the fork server, which built it already (``_prebuilt``); built here otherwise.
     _worker = _Pipeline(get_checker(), max_bytes)
@@ -232,7 +221,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tbs_doccheck._prebuilt"])
+        context.set_forkserver_preload(["tbs_doccheck.audit.prebuilt"])
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
@@ -278,7 +267,7 @@ def _processed(todo: Sequence[str], workers: int, max_bytes: int) -> Iterator[It
     """Journal lines for ``todo``, a task's worth at a time, in ``todo`` order."""
     tasks = _chunks(todo, _FILES_PER_TASK)
     if workers <= 1:
-        from .api import get_checker
+        from tbs_doccheck.checker.core import get_checker
 
         pipeline = _Pipeline(get_checker(), max_bytes)  # the process-wide one: built once per process
         yield (pipeline.run(task) for task in tasks)
@@ -662,8 +651,8 @@ def run_audit(
         raise AuditError("no supported report files found in the given paths")
     order = supported
 
-    from ._version import __version__
-    from .rules import load_patterns
+    from tbs_doccheck._version import __version__
+    from tbs_doccheck.checker.patterns import load_patterns
 
     versions = {"tool_version": __version__, "patterns_version": load_patterns().manifest.version}
     journal_path = out / JOURNAL_NAME
@@ -734,61 +723,3 @@ def run_audit(
 # --------------------------------------------------------------------------- CLI
 
 
-def _summary_line(summary: AuditSummary) -> str:
-    rate = f"{100 * summary.pass_rate:.1f}%" if summary.pass_rate is not None else "–"
-    missing = ", ".join(f"{e} {n}" for e, n in summary.missing_by_element.items() if n) or "none"
-    lines = [
-        (
-            f"{summary.reports} report(s) in {summary.files} file(s): {summary.passed} pass, "
-            f"{summary.failed} fail, {summary.errors} error (pass rate {rate})"
-        ),
-        f"missing: {missing}",
-    ]
-    if summary.errors_by_code:
-        lines.append("unreadable: " + ", ".join(f"{code} {n}" for code, n in summary.errors_by_code.items()))
-    if summary.skipped:
-        lines.append(f"skipped: {len(summary.skipped)} file(s) of other types")
-    lines.append(f"outputs: {Path(summary.out_dir) / 'report.html'} (+ results.jsonl, results.csv, summary.json)")
-    lines.append(f"took {summary.elapsed_seconds:.1f} s with {summary.workers} worker(s)")
-    return "\n".join(lines)
-
-
-def audit_command(
-    paths: Annotated[list[Path], typer.Argument(help="Report files or folders (searched recursively).")],
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Output folder: results.jsonl, results.csv, summary.json, report.html."),
-    ],
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Processes checking reports.")] = 1,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Finish an interrupted audit into the same --out without redoing files.")
-    ] = False,
-    exit_zero: Annotated[
-        bool, typer.Option("--exit-zero", help="Exit 0 even when reports fail or cannot be read.")
-    ] = False,
-    max_bytes: Annotated[
-        int, typer.Option("--max-bytes", min=1, help="Files larger than this are reported as E004, not read.")
-    ] = DEFAULT_MAX_BYTES,
-) -> None:
-    """Audit a folder of reports: evidence outputs in OUTDIR; exit 0 all pass, 1 some fail, 2 some unreadable."""
-    try:
-        summary = run_audit(paths, out, workers=workers, resume=resume, max_bytes=max_bytes)
-    except AuditError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    except BrokenProcessPool:
-        typer.echo("error: a worker process died; finished files are kept: run again with --resume", err=True)
-        raise typer.Exit(EXIT_ERROR) from None
-    except OSError as exc:
-        # The OS's words and the path only: never anything read from a report.
-        typer.echo(
-            f"error: {exc.strerror or type(exc).__name__}: {exc.filename or out}; "
-            "finished files are kept: run again with --resume",
-            err=True,
-        )
-        raise typer.Exit(EXIT_ERROR) from None
-    except KeyboardInterrupt:
-        typer.echo("interrupted: finished files are kept: run again with --resume", err=True)
-        raise typer.Exit(130) from None
-    typer.echo(_summary_line(summary))
-    raise typer.Exit(EXIT_PASS if exit_zero else summary.exit_code)

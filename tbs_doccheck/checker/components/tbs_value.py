@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .fast_regex import Scanner
-from .offsets import fold_case, token_offsets
-from .spans import char_span
-from ..rules import TbsValueRules, load_patterns
+from tbs_doccheck.checker.patterns import TbsValueRules, load_patterns
+from tbs_doccheck.checker.speedups.fast_regex import Scanner
+from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
+from tbs_doccheck.checker.speedups.spans import char_span
 
 TBS_SPAN_LABEL = "TBS_VALUE"
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")

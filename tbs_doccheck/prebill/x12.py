@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tbs_doccheck.prebill import Claim, classify_credential, describe_validation_error, load_prebill_rules
+from tbs_doccheck.prebill.engine import Claim, classify_credential, describe_validation_error, load_prebill_rules
 
 #: GS08/ST03 versions accepted: every 005010X222 release of the 837 Professional guide.
 PROFESSIONAL_VERSION = "005010X222"

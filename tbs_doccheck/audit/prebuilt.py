@@ -2,7 +2,7 @@
 
 import gc
 
-from .api import get_checker
+from tbs_doccheck.checker.core import get_checker
 
 get_checker()
 # Frozen objects are left out of every later collection. Otherwise each worker's first full collection

@@ -186,7 +186,7 @@ def patterns_dir() -> Path:
     packaged = resources.files("tbs_doccheck") / "patterns"
     if (packaged / "manifest.json").is_file():
         return Path(str(packaged))
-    checkout = Path(__file__).resolve().parent.parent / "patterns"
+    checkout = Path(__file__).resolve().parents[2] / "patterns"
     if (checkout / "manifest.json").is_file():
         return checkout
     raise PatternError("P001-invalid-patterns: no patterns/ folder found beside the package or inside it")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .fast_regex import Scanner
-from .offsets import fold_case, token_offsets
-from .spans import char_span
-from ..rules import SignatureRules, load_patterns
+from tbs_doccheck.checker.patterns import SignatureRules, load_patterns
+from tbs_doccheck.checker.speedups.fast_regex import Scanner
+from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
+from tbs_doccheck.checker.speedups.spans import char_span
 
 SIGNATURE_LABEL = "SIGNATURE"
 STATUS_NOT_FINAL_LABEL = "STATUS_NOT_FINAL"

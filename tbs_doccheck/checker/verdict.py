@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .models import ELEMENT_IDS, ElementId, ElementResult, Requirement, Verdict
+from tbs_doccheck.models import ELEMENT_IDS, ElementId, ElementResult, Requirement, Verdict
 
 #: The four documentation requirements of CPT 77092 and the elements each rests on.
 REQUIREMENTS: tuple[tuple[str, str, tuple[ElementId, ...]], ...] = (

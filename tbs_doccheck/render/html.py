@@ -9,10 +9,10 @@ from html import escape
 from itertools import pairwise
 from typing import IO, TYPE_CHECKING
 
-from .models import ELEMENT_IDS, CheckResult, ElementId, Evidence
+from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ElementId, Evidence
 
 if TYPE_CHECKING:
-    from .audit import AuditSummary
+    from tbs_doccheck.audit.run import AuditSummary
 
 __all__ = [
     "ELEMENT_COLOURS",

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from .models import ELEMENT_IDS, ElementId, Evidence, Signer
-from .nlp import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
-from .nlp.fast_regex import Scanner
-from .nlp.offsets import token_offsets
-from .nlp.sentences import wrapped
-from .nlp.signature import STATUS_FINAL_LABEL, SignatureFinding
-from .nlp.tbs_value import TbsCandidate
-from .rules import ElementsRules, PatternSet
+from tbs_doccheck.checker.components.sentences import wrapped
+from tbs_doccheck.checker.components.signature import STATUS_FINAL_LABEL, SignatureFinding
+from tbs_doccheck.checker.components.tbs_value import TbsCandidate
+from tbs_doccheck.checker.patterns import ElementsRules, PatternSet
+from tbs_doccheck.checker.pipeline import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
+from tbs_doccheck.checker.speedups.fast_regex import Scanner
+from tbs_doccheck.checker.speedups.offsets import token_offsets
+from tbs_doccheck.models import ELEMENT_IDS, ElementId, Evidence, Signer
 
 #: Evidence spans kept per element (the first ones in the text); rejected mentions kept.
 MAX_EVIDENCE = 3
@@ -516,7 +516,7 @@ def extract(doc: Doc, patterns: PatternSet) -> DocFindings:
     """Decide every element for one processed document.
 
     Args:
-        doc: A document run through :func:`tbs_doccheck.nlp.build_nlp`'s pipeline.
+        doc: A document run through :func:`tbs_doccheck.checker.pipeline.build_nlp`'s pipeline.
         patterns: The pattern set the pipeline was built from.
 
     Returns:

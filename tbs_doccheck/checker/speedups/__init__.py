@@ -1,0 +1,1 @@
+"""Faster stand-ins for pinned medspaCy/``re`` internals, kept apart and tested against the stock code."""
