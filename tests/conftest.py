@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tbs_doccheck import Checker
 
-ROOT = Path(__file__).resolve().parent.parent
-DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-SAMPLES = ROOT / "sample_reports"
+try:  # tests/ on sys.path (pytest's rootdir conftest) or as a package
+    from paths import DEV_SET
+except ImportError:  # pragma: no cover
+    from tests.paths import DEV_SET
 
 
 @pytest.fixture(scope="session")

@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from paths import DATA, ROOT
 
 from tbs_doccheck.checker.core import Checker
 from tbs_doccheck.server import PIPELINE_LOCK, ConfigError, app_from_env, create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY = "test-key-4d1f"
 MARKER = "Quixotebrook"
-REPORT = (Path(__file__).parent / "data" / "claims" / "reports" / "C-RELEASE.txt").read_text()
+REPORT = (DATA / "claims" / "reports" / "C-RELEASE.txt").read_text()
 CLAIM: dict[str, Any] = {
     "claim_id": "C01",
     "patient_id": "P1",

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from tbs_doccheck.checker.components.schema import SIGNATURE_GROUP, STATUS_FINAL_LABEL, STATUS_GROUP, TARGET_GROUP
 from tbs_doccheck.checker.components.sentences import wrapped
-from tbs_doccheck.checker.components.signature import STATUS_FINAL_LABEL, SignatureFinding
+from tbs_doccheck.checker.components.signature import SignatureFinding
 from tbs_doccheck.checker.components.tbs_value import TbsCandidate
 from tbs_doccheck.checker.patterns import ElementsRules, PatternSet
-from tbs_doccheck.checker.pipeline import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import token_offsets
 from tbs_doccheck.models import ELEMENT_IDS, ElementId, Evidence, Signer

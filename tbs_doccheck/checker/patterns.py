@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tbs_doccheck.resources import PatternError, patterns_dir, read_json, validate
 
-class PatternError(ValueError):
-    """A pattern file is missing, is not JSON, or breaks the schema. Code ``P001``."""
-
-    code = "P001-invalid-patterns"
+__all__ = ["PatternError", "PatternSet", "load_patterns", "patterns_dir"]
 
 
 class _Strict(BaseModel):
@@ -177,40 +173,6 @@ class PatternSet(_Strict):
         return index
 
 
-def patterns_dir() -> Path:
-    """Where the shipped pattern files live.
-
-    The wheel carries them as ``tbs_doccheck/patterns``; a source checkout keeps them in the
-    top-level ``patterns/`` folder.
-    """
-    packaged = resources.files("tbs_doccheck") / "patterns"
-    if (packaged / "manifest.json").is_file():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[2] / "patterns"
-    if (checkout / "manifest.json").is_file():
-        return checkout
-    raise PatternError("P001-invalid-patterns: no patterns/ folder found beside the package or inside it")
-
-
-def _read(folder: Path, name: str) -> Any:
-    path = folder / name
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PatternError(f"P001-invalid-patterns: {path}: file missing") from exc
-    except json.JSONDecodeError as exc:
-        raise PatternError(f"P001-invalid-patterns: {path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-
-
-def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise PatternError(f"P001-invalid-patterns: {where}: {loc}: {first['msg']}") from exc
-
-
 @lru_cache(maxsize=4)
 def load_patterns(folder: str | None = None) -> PatternSet:
     """Load and validate the pattern set once per folder.
@@ -228,19 +190,19 @@ def load_patterns(folder: str | None = None) -> PatternSet:
     root = Path(folder) if folder else patterns_dir()
 
     def rules(name: str, key: str, model: type[BaseModel]) -> tuple[Any, ...]:
-        data = _read(root, name)
+        data = read_json(root, name)
         if not isinstance(data, dict) or set(data) != {key}:
             raise PatternError(f"P001-invalid-patterns: {root / name}: expected an object with the single key {key!r}")
-        return tuple(_validate(model, item, f"{root / name}[{i}]") for i, item in enumerate(data[key]))
+        return tuple(validate(model, item, f"{root / name}[{i}]") for i, item in enumerate(data[key]))
 
     pset = PatternSet(
-        manifest=_validate(Manifest, _read(root, "manifest.json"), str(root / "manifest.json")),
+        manifest=validate(Manifest, read_json(root, "manifest.json"), str(root / "manifest.json")),
         sections=rules("sections.json", "section_rules", SectionRuleSpec),
         targets=rules("targets.json", "target_rules", TargetRuleSpec),
         context=rules("context.json", "context_rules", ContextRuleSpec),
-        tbs_value=_validate(TbsValueRules, _read(root, "tbs_value.json"), str(root / "tbs_value.json")),
-        signature=_validate(SignatureRules, _read(root, "signature.json"), str(root / "signature.json")),
-        elements=_validate(ElementsRules, _read(root, "elements.json"), str(root / "elements.json")),
+        tbs_value=validate(TbsValueRules, read_json(root, "tbs_value.json"), str(root / "tbs_value.json")),
+        signature=validate(SignatureRules, read_json(root, "signature.json"), str(root / "signature.json")),
+        elements=validate(ElementsRules, read_json(root, "elements.json"), str(root / "elements.json")),
     )
     all_ids = [r.metadata.id for r in (*pset.sections, *pset.targets, *pset.context)]
     dupes = sorted({i for i in all_ids if all_ids.count(i) > 1})

@@ -12,18 +12,16 @@ from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from tbs_doccheck.checker.components import context as _context  # noqa: F401  (registers the factory)
+# Importing a component module registers its factory with spaCy.
+from tbs_doccheck.checker.components import context as _context  # noqa: F401
 from tbs_doccheck.checker.components import sectionizer as _sectionizer  # noqa: F401
 from tbs_doccheck.checker.components import sentences as _sentences  # noqa: F401
-from tbs_doccheck.checker.components import signature as _signature  # noqa: F401
-from tbs_doccheck.checker.components import tbs_value as _tbs_value  # noqa: F401
+from tbs_doccheck.checker.components.schema import SIGNATURE_GROUP, STATUS_GROUP, TARGET_GROUP
+from tbs_doccheck.checker.components.signature import SignatureFinder
+from tbs_doccheck.checker.components.tbs_value import TbsValueFinder
 from tbs_doccheck.checker.components.tokenizer import GuardedTokenizer
 from tbs_doccheck.checker.patterns import PatternSet, load_patterns
 from tbs_doccheck.checker.speedups.fast_regex import speed_up
-
-TARGET_GROUP = "tbs_targets"
-SIGNATURE_GROUP = "tbs_signatures"
-STATUS_GROUP = "tbs_status"
 
 
 def _silence_loguru() -> None:
@@ -75,7 +73,8 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
     )
     matcher.add([TargetRule(**_medspacy_kwargs(r)) for r in pset.targets])
 
-    nlp.add_pipe("tbs_value", config={"span_group": TARGET_GROUP, "patterns_dir": patterns_dir})
+    values: TbsValueFinder = nlp.add_pipe("tbs_value", config={"span_group": TARGET_GROUP})
+    values.add(pset.tbs_value)
 
     context: ConText = nlp.add_pipe(
         "tbs_context" if fast_regex else "medspacy_context",
@@ -83,8 +82,10 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
     )
     context.add([ConTextRule(**_medspacy_kwargs(r)) for r in pset.context])
 
-    nlp.add_pipe("tbs_signature", config={"span_group": SIGNATURE_GROUP, "status_group": STATUS_GROUP,
-                                           "patterns_dir": patterns_dir})
+    signatures: SignatureFinder = nlp.add_pipe(
+        "tbs_signature", config={"span_group": SIGNATURE_GROUP, "status_group": STATUS_GROUP}
+    )
+    signatures.add(pset.signature)
     if fast_regex:
         for component in (sectionizer, matcher, context):
             speed_up(component)

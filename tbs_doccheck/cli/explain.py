@@ -13,11 +13,12 @@ from tbs_doccheck.models import ELEMENT_IDS
 def explain(what: Annotated[str, typer.Argument(help="An element id (e.g. tbs_value) or a rule id (e.g. C-NEG-NO).")]) -> None:
     """Say what an element or a rule checks, and why."""
     from tbs_doccheck.checker.patterns import load_patterns
-    from tbs_doccheck.checker.verdict import ELEMENT_DOCS, REQUIREMENTS
+    from tbs_doccheck.resources import element_catalogue
 
     if what in ELEMENT_IDS:
-        reqs = [f"{rid} ({title})" for rid, title, els in REQUIREMENTS if what in els]
-        typer.echo(f"{what}\n\n{ELEMENT_DOCS[what]}\n\nFeeds requirement(s): {', '.join(reqs)}")
+        catalogue = element_catalogue()
+        reqs = [f"{r.id} ({r.title})" for r in catalogue.requirements if what in r.elements]
+        typer.echo(f"{what}\n\n{catalogue.entry(what).definition}\n\nFeeds requirement(s): {', '.join(reqs)}")
         return
     pset = load_patterns()
     index = pset.rule_index()

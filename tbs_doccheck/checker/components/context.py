@@ -10,6 +10,8 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from tbs_doccheck.checker.components.schema import TARGET_GROUP
+
 
 class FastConTextGraph(ConTextGraph):
     """Same edges as medspaCy 1.3.1's ``ConTextGraph``, in the same order, without its all-pairs loops.
@@ -143,11 +145,13 @@ def _sentence_scope(rule: ConTextRule, start: int, end: int, sent_starts: list[i
     default_config={
         "rules": None,
         "input_span_type": "group",
-        "span_group_name": "tbs_targets",
+        "span_group_name": TARGET_GROUP,
         "span_attrs": None,
         "prune_on_modifier_overlap": True,
         "prune_on_target_overlap": False,
     },
+    assigns=["span._.modifiers", "doc._.context_graph"],
+    requires=["token.is_sent_start"],
 )
 def make_tbs_context(nlp: Language, name: str, rules: str | None, input_span_type: str, span_group_name: str,
                      span_attrs: dict | None, prune_on_modifier_overlap: bool, prune_on_target_overlap: bool) -> FastConText:

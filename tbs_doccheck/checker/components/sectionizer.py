@@ -5,6 +5,8 @@ from medspacy.section_detection.section import Section
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from tbs_doccheck.checker.components.schema import TARGET_GROUP
+
 
 class FastSectionizer(Sectionizer):
     """``doc._.sections`` exactly as medspaCy 1.3.1 builds them, without ``token._.section``.
@@ -42,7 +44,8 @@ class FastSectionizer(Sectionizer):
 
 @Language.factory(
     "tbs_sectionizer",
-    default_config={"rules": None, "span_attrs": None, "input_span_type": "group", "span_group_name": "tbs_targets"},
+    default_config={"rules": None, "span_attrs": None, "input_span_type": "group", "span_group_name": TARGET_GROUP},
+    assigns=["doc._.sections", "token._.section"],
 )
 def make_tbs_sectionizer(nlp: Language, name: str, rules: str | None, span_attrs: dict | None, input_span_type: str,
                          span_group_name: str) -> FastSectionizer:

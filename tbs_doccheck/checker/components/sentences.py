@@ -107,7 +107,7 @@ class LineSentencizer:
         return doc
 
 
-@Language.factory("tbs_line_sentencizer")
+@Language.factory("tbs_line_sentencizer", assigns=["token.is_sent_start"])
 def make_line_sentencizer(nlp: Language, name: str) -> LineSentencizer:
     """Build the line-aware sentence splitter."""
     return LineSentencizer()

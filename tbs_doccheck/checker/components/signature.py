@@ -7,14 +7,20 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from tbs_doccheck.checker.patterns import SignatureRules, load_patterns
+from tbs_doccheck.checker.components.schema import (
+    SIGNATURE_EXT,
+    SIGNATURE_GROUP,
+    SIGNATURE_LABEL,
+    STATUS_EXT,
+    STATUS_FINAL_LABEL,
+    STATUS_GROUP,
+    STATUS_NOT_FINAL_LABEL,
+    register_extensions,
+)
+from tbs_doccheck.checker.patterns import SignatureRules
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
 from tbs_doccheck.checker.speedups.spans import char_span
-
-SIGNATURE_LABEL = "SIGNATURE"
-STATUS_NOT_FINAL_LABEL = "STATUS_NOT_FINAL"
-STATUS_FINAL_LABEL = "STATUS_FINAL"
 
 _DATEISH = re.compile(
     r"^(?:\d|on\b|at\b|dated?\b|date\b|time\b|\(|\[|-{1,2}\s*\d)",
@@ -61,10 +67,18 @@ class SignatureFinding:
 class SignatureFinder:
     """Reads signing statements and report-status markers into span groups."""
 
-    def __init__(self, rules: SignatureRules, span_group: str, status_group: str) -> None:
-        self.rules = rules
+    def __init__(self, span_group: str = SIGNATURE_GROUP, status_group: str = STATUS_GROUP,
+                 rules: SignatureRules | None = None) -> None:
         self.span_group = span_group
         self.status_group = status_group
+        self.rules: SignatureRules | None = None
+        register_extensions()
+        if rules is not None:
+            self.add(rules)
+
+    def add(self, rules: SignatureRules) -> None:
+        """Take the rules (the ``signature`` part of the pattern set); the pipeline builder calls this."""
+        self.rules = rules
         self.attest = [(r.id, Scanner(r.pattern)) for r in rules.attestations]
         self.negation = rules.negations.compile()
         self.not_final = [(r.id, Scanner(r.pattern)) for r in rules.status_not_final]
@@ -78,9 +92,6 @@ class SignatureFinder:
         self.trainee_creds = {norm(c) for c in rules.credentials_trainee_excluded}
         self.roles = [r.lower() for r in rules.roles_qualified]
         self.particles = {p.lower() for p in rules.name_particles}
-        for ext in ("signature", "status"):
-            if not Span.has_extension(ext):
-                Span.set_extension(ext, default=None)
 
     @staticmethod
     def _norm(cred: str) -> str:
@@ -236,9 +247,9 @@ class SignatureFinder:
 
 @Language.factory(
     "tbs_signature",
-    default_config={"span_group": "tbs_signatures", "status_group": "tbs_status", "patterns_dir": None},
+    default_config={"span_group": SIGNATURE_GROUP, "status_group": STATUS_GROUP},
+    assigns=["doc.spans", f"span._.{SIGNATURE_EXT}", f"span._.{STATUS_EXT}"],
 )
-def make_tbs_signature(nlp: Language, name: str, span_group: str, status_group: str,
-                       patterns_dir: str | None) -> SignatureFinder:
-    """Build the signature reader from the shipped (or given) pattern set."""
-    return SignatureFinder(load_patterns(patterns_dir).signature, span_group, status_group)
+def make_tbs_signature(nlp: Language, name: str, span_group: str, status_group: str) -> SignatureFinder:
+    """Build the signature reader; its rules come in through ``.add()``."""
+    return SignatureFinder(span_group, status_group)

@@ -6,14 +6,14 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from tbs_doccheck.checker.patterns import TbsValueRules, load_patterns
+from tbs_doccheck.checker.components.schema import TARGET_GROUP, TBS_EXT, TBS_VALUE_LABEL, register_extensions
+from tbs_doccheck.checker.patterns import TbsValueRules
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
 from tbs_doccheck.checker.speedups.spans import char_span
 
-TBS_SPAN_LABEL = "TBS_VALUE"
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
 _Values = tuple[list[re.Match[str]], list[int]]
@@ -62,9 +62,16 @@ class TbsValueFinder:
     """Finds TBS values: inline (``TBS L1-L4: 1.254``), on the next line, in region lists and in
     column tables, and adds one ``TBS_VALUE`` span (mention through number) per candidate."""
 
-    def __init__(self, rules: TbsValueRules, span_group: str) -> None:
-        self.rules = rules
+    def __init__(self, span_group: str = TARGET_GROUP, rules: TbsValueRules | None = None) -> None:
         self.span_group = span_group
+        self.rules: TbsValueRules | None = None
+        register_extensions()
+        if rules is not None:
+            self.add(rules)
+
+    def add(self, rules: TbsValueRules) -> None:
+        """Take the rules (the ``tbs_value`` part of the pattern set); the pipeline builder calls this."""
+        self.rules = rules
         self.mention = rules.mention.compile()
         self.mention_scan = Scanner(rules.mention.pattern)
         self.software = rules.not_a_value_mention.compile()
@@ -77,8 +84,6 @@ class TbsValueFinder:
         self.region_row = re.compile(
             r"^[ \t*•\-|]*(" + rules.region.pattern + r")[ \t]*[:=|\-–]?[ \t|]*" + rules.value.pattern, re.IGNORECASE
         )
-        if not Span.has_extension("tbs"):
-            Span.set_extension("tbs", default=None)
 
     # -- reading -------------------------------------------------------------------------
     def _gap_ok(self, gap: str) -> tuple[bool, str | None]:
@@ -237,7 +242,7 @@ class TbsValueFinder:
             if cand.layout in ("region_list", "column_table"):
                 ls = text.rfind("\n", 0, cand.value_start) + 1
                 start = ls + (len(text[ls:cand.value_start]) - len(text[ls:cand.value_start].lstrip()))
-            span = char_span(doc, start, cand.value_end, TBS_SPAN_LABEL)
+            span = char_span(doc, start, cand.value_end, TBS_VALUE_LABEL)
             if span is None or len(span) == 0:
                 continue
             span._.tbs = cand
@@ -246,7 +251,12 @@ class TbsValueFinder:
         return doc
 
 
-@Language.factory("tbs_value", default_config={"span_group": "tbs_targets", "patterns_dir": None})
-def make_tbs_value(nlp: Language, name: str, span_group: str, patterns_dir: str | None) -> TbsValueFinder:
-    """Build the TBS value finder from the shipped (or given) pattern set."""
-    return TbsValueFinder(load_patterns(patterns_dir).tbs_value, span_group)
+@Language.factory(
+    "tbs_value",
+    default_config={"span_group": TARGET_GROUP},
+    assigns=["doc.spans", f"span._.{TBS_EXT}"],
+    requires=["token.is_sent_start"],
+)
+def make_tbs_value(nlp: Language, name: str, span_group: str) -> TbsValueFinder:
+    """Build the TBS value finder; its rules come in through ``.add()``."""
+    return TbsValueFinder(span_group)

@@ -24,17 +24,16 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from paths import DEV_SET
 
 from tbs_doccheck import Checker
 from tbs_doccheck.models import ELEMENT_IDS, CheckResult
 
-DEV_SET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 #: Multiplies every max_examples below: TBS_DOCCHECK_FUZZ_SCALE=50 for a long bug hunt.

@@ -32,15 +32,14 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import PACKAGE
 from pydantic import BaseModel
 
 from tbs_doccheck.checker.patterns import RegexRule, load_patterns
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tbs_doccheck"
 #: The modules that hold the checker's and the readers' regexes, wherever the packages split them.
 SOURCE_FILES = sorted((PACKAGE / "checker").rglob("*.py")) + sorted((PACKAGE / "readers").rglob("*.py"))
 

@@ -29,7 +29,6 @@ try:  # the helpers sit beside this file; tests/ may or may not become a package
 except ImportError:  # pragma: no cover - depends on how pytest was started
     import formats as F  # type: ignore[no-redef]
 
-ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import spacy
+from paths import DATA, SAMPLES
 
 from tbs_doccheck.checker.components.sentences import LineSentencizer
 from tbs_doccheck.checker.pipeline import build_nlp
 from tbs_doccheck.checker.speedups.fast_regex import FastRegexMatcher, fold_pattern
 
-DATA = Path(__file__).resolve().parent / "data" / "varied.jsonl"
+VARIED = DATA / "varied.jsonl"
 
 
 def _texts() -> list[str]:
-    return [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line)["text"] for line in VARIED.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _signature(doc) -> tuple:
@@ -104,7 +104,7 @@ def test_the_memoised_tokenizer_gives_exactly_spacys_tokens_and_norms() -> None:
     reference = spacy.blank("en").tokenizer
     nlp = spacy.blank("en")
     ours = GuardedTokenizer(nlp.tokenizer, nlp.vocab)
-    samples = sorted((Path(__file__).resolve().parent.parent / "sample_reports").glob("*.txt"))
+    samples = sorted(SAMPLES.glob("*.txt"))
     texts = _texts() + [p.read_text(encoding="utf-8") for p in samples] + _special_heavy_strings(0, 3000)
     texts = [t for t in texts if max(map(len, t.split()), default=0) <= MAX_RUN]  # longer runs are cut on purpose
     assert len(texts) > 3000
