@@ -1,4 +1,4 @@
-"""The pydantic vocabulary every surface shares: report inputs, evidence, element results, verdicts."""
+"""The pydantic vocabulary every surface shares: report inputs, evidence, element results, verdicts, audit totals."""
 
 from __future__ import annotations
 
@@ -144,3 +144,35 @@ class CheckResult(_Frozen):
     )
     tool_version: str
     patterns_version: str
+
+
+class SignerStats(BaseModel):
+    """How one signer's reports fared."""
+
+    reports: int = 0
+    failed: int = 0
+
+
+class AuditSummary(BaseModel):
+    """Totals of one audit, as written to ``summary.json``."""
+
+    paths: list[str]
+    out_dir: str
+    files: int = Field(description="Input files read (supported types, including unreadable ones)")
+    reports: int = Field(description="Results: one per report, so a file holding several counts several times")
+    passed: int
+    failed: int
+    errors: int
+    pass_rate: float | None = Field(description="passed / reports (unreadable reports count as not passing)")
+    missing_by_element: dict[ElementId, int] = Field(description="Failed reports missing each element")
+    errors_by_code: dict[str, int]
+    skipped: list[str] = Field(description="Files passed over: not a supported report type, or an audit's own output")
+    by_signer: dict[str, SignerStats] = Field(description="Readable reports per signer, most failures first")
+    versions: dict[str, str]
+    workers: int
+    resumed: bool
+    resumed_files: int = Field(description="Files whose results came from the journal of an earlier, interrupted run")
+    started_at: str
+    finished_at: str
+    elapsed_seconds: float = Field(description="Wall time of this run (not of an interrupted earlier one)")
+    files_per_second: float | None = Field(description="Files checked by this run per second of its wall time")

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tbs_doccheck.checker.core import Checker, __version__, get_checker
 from tbs_doccheck.models import CheckResult
-from tbs_doccheck.prebill.engine import Claim, Decision, ReportRef, load_prebill_rules, prebill
+from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef
+from tbs_doccheck.prebill.data import PrebillRules, load_prebill_rules
+from tbs_doccheck.prebill.engine import prebill
 
 API_KEY_ENV = "TBS_DOCCHECK_API_KEY"
 MAX_BODY_ENV = "TBS_DOCCHECK_MAX_BODY_BYTES"
@@ -131,6 +133,23 @@ def create_app(
         raise ConfigError("max_body_bytes and timeout_s must be positive")
     rules = load_prebill_rules()
     reports_root = reports_dir.resolve() if reports_dir is not None else None
+    app = FastAPI(
+        title="tbs-doccheck",
+        summary="CPT 77092 documentation checks and 77089-77092 pre-bill review",
+        version=__version__,
+        lifespan=_lifespan(checker),
+        max_body_size=max_body_bytes,
+    )
+    _add_middleware(app, api_key)
+    _add_error_handlers(app)
+    # /healthz before the /v1 routes: the order the app (and its OpenAPI document) has always listed them in.
+    _add_health_route(app, rules)
+    app.include_router(_v1_router(reports_root, timeout_s))
+    return app
+
+
+def _lifespan(checker: Checker | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's start-up: keeps ``checker``, or loads the process-wide one off the event loop."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,42 +159,55 @@ def create_app(
             app.state.checker = await anyio.to_thread.run_sync(get_checker)
         yield
 
-    app = FastAPI(
-        title="tbs-doccheck",
-        summary="CPT 77092 documentation checks and 77089-77092 pre-bill review",
-        version=__version__,
-        lifespan=lifespan,
-        max_body_size=max_body_bytes,
-    )
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, api_key: str | None) -> None:
+    """Guards the ``/v1`` routes with the API key (``None``: no guard) before any body is read."""
     app.add_middleware(_ApiKeyGuard, api_key=api_key)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Answers requests that fail validation with :func:`_validation_response` (400 or 422, no input echoed)."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation_response(exc)
 
-    async def run_limited(fn: Callable[[], T]) -> T:
-        def locked() -> T:
-            if not PIPELINE_LOCK.acquire(timeout=timeout_s):
-                raise TimeoutError
-            try:
-                return fn()
-            finally:
-                PIPELINE_LOCK.release()
 
+async def _run_limited(fn: Callable[[], T], timeout_s: float) -> T:
+    """Runs ``fn`` in a thread holding :data:`PIPELINE_LOCK`, within ``timeout_s``.
+
+    Raises:
+        HTTPException: 503 when the lock or the call takes longer than ``timeout_s``, 500 when
+            ``fn`` fails (an ``HTTPException`` from ``fn`` passes through).
+    """
+
+    def locked() -> T:
+        if not PIPELINE_LOCK.acquire(timeout=timeout_s):
+            raise TimeoutError
         try:
-            # abandon_on_cancel: without it the cancelled await would wait for the thread anyway.
-            return await asyncio.wait_for(anyio.to_thread.run_sync(locked, abandon_on_cancel=True), timeout_s)
-        except TimeoutError:
-            raise HTTPException(
-                503, f"the request took longer than {timeout_s:g} s; retry later", headers={"Retry-After": "5"}
-            ) from None
-        except HTTPException:
-            raise
-        except Exception as exc:
-            # The type only: an exception's text may quote the report.
-            log.error("internal error while checking: %s", type(exc).__name__)
-            raise HTTPException(500, "internal error; no decision was made") from None
+            return fn()
+        finally:
+            PIPELINE_LOCK.release()
 
+    try:
+        # abandon_on_cancel: without it the cancelled await would wait for the thread anyway.
+        return await asyncio.wait_for(anyio.to_thread.run_sync(locked, abandon_on_cancel=True), timeout_s)
+    except TimeoutError:
+        raise HTTPException(
+            503, f"the request took longer than {timeout_s:g} s; retry later", headers={"Retry-After": "5"}
+        ) from None
+    except HTTPException:
+        raise
+    except Exception as exc:
+        # The type only: an exception's text may quote the report.
+        log.error("internal error while checking: %s", type(exc).__name__)
+        raise HTTPException(500, "internal error; no decision was made") from None
+
+
+def _v1_router(reports_root: Path | None, timeout_s: float) -> APIRouter:
+    """The ``/v1`` routes: pre-bill decisions and report checks, each under the time limit."""
     # APIKeyHeader only documents the header in OpenAPI; _ApiKeyGuard enforces it before the body is read.
     v1 = APIRouter(prefix="/v1", dependencies=[Security(APIKeyHeader(name="X-API-Key", auto_error=False))])
 
@@ -185,12 +217,18 @@ def create_app(
             inside = _report_path_inside(claim.report.path, reports_root)
             claim = claim.model_copy(update={"report": ReportRef(path=str(inside))})
         current: Checker = request.app.state.checker
-        return await run_limited(lambda: prebill(claim, checker=current, reports_dir=reports_root))
+        return await _run_limited(lambda: prebill(claim, checker=current, reports_dir=reports_root), timeout_s)
 
     @v1.post("/check", response_model=CheckResult, summary="Check one TBS report's documentation")
     async def post_check(body: CheckRequest, request: Request) -> CheckResult:
         current: Checker = request.app.state.checker
-        return await run_limited(lambda: current.check_text(body.text, report_id=body.id))
+        return await _run_limited(lambda: current.check_text(body.text, report_id=body.id), timeout_s)
+
+    return v1
+
+
+def _add_health_route(app: FastAPI, rules: PrebillRules) -> None:
+    """``GET /healthz``: liveness, whether the pipeline is loaded, and the versions in use."""
 
     @app.get("/healthz", summary="Liveness: the pipeline is loaded")
     async def healthz(request: Request) -> dict[str, Any]:
@@ -199,9 +237,6 @@ def create_app(
             "checker_loaded": getattr(request.app.state, "checker", None) is not None,
             "versions": {"tool": __version__, "prebill_rules": rules.version},
         }
-
-    app.include_router(v1)
-    return app
 
 
 def _report_path_inside(path: str, root: Path | None) -> Path:

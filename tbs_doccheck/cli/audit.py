@@ -10,7 +10,7 @@ import typer
 
 from tbs_doccheck.audit import AuditError, AuditSummary, run_audit
 from tbs_doccheck.cli.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_PASS, for_counts
-from tbs_doccheck.readers.core import DEFAULT_MAX_BYTES
+from tbs_doccheck.readers import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     pass

@@ -55,7 +55,7 @@ def check(
 ) -> None:
     """Check reports; exit 0 when all pass, 1 when some fail, 2 when an input could not be read."""
     from tbs_doccheck.checker.core import get_checker
-    from tbs_doccheck.readers.core import discover, iter_inputs
+    from tbs_doccheck.readers import discover, iter_inputs
     from tbs_doccheck.render.tabular import RENDERERS
 
     if hasattr(sys.stdout, "reconfigure"):

@@ -7,12 +7,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ElementId, Evidence
-
-if TYPE_CHECKING:
-    from tbs_doccheck.audit.run import AuditSummary
+from tbs_doccheck.models import ELEMENT_IDS, AuditSummary, CheckResult, ElementId, Evidence
+from tbs_doccheck.resources import element_catalogue
 
 __all__ = [
     "ELEMENT_COLOURS",
@@ -24,14 +22,8 @@ __all__ = [
     "write_document",
 ]
 
-#: How each element is named on the page.
-ELEMENT_LABELS: dict[ElementId, str] = {
-    "imaging_source": "Imaging source",
-    "tbs_value": "TBS value",
-    "fracture_risk": "Fracture risk",
-    "recommendations": "Recommendations",
-    "signature": "Signature",
-}
+#: How each element is named on the page (from the element catalogue).
+ELEMENT_LABELS: dict[ElementId, str] = {e.id: e.label for e in element_catalogue().elements}
 
 #: (background, border) per element: light fills keep the text readable, the darker
 #: border tells the elements apart in print and for readers who confuse the fills.

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from tbs_doccheck.cli.app import app
 from tbs_doccheck.models import ErrorCode
-from tbs_doccheck.readers.core import DEFAULT_MAX_BYTES
+from tbs_doccheck.readers import DEFAULT_MAX_BYTES
 
 try:  # the helpers sit beside this file; tests/ may or may not become a package
     from tests import formats as F

@@ -24,7 +24,7 @@ import pytest
 
 from tbs_doccheck import Checker
 from tbs_doccheck.models import CheckResult
-from tbs_doccheck.readers.core import iter_inputs, read_path
+from tbs_doccheck.readers import iter_inputs, read_path
 
 try:  # the helpers sit beside this file; tests/ may or may not become a package
     from tests import formats as F

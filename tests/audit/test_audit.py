@@ -17,11 +17,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tbs_doccheck.audit import run as audit
-from tbs_doccheck.audit.run import JOURNAL_NAME, OUTPUT_NAMES, AuditError, run_audit
+from tbs_doccheck.audit import AuditError, AuditSummary, run_audit
+from tbs_doccheck.audit import journal as audit_journal
+from tbs_doccheck.audit import outputs as audit_outputs
+from tbs_doccheck.audit import run as audit_run
+from tbs_doccheck.audit import workers as audit_workers
+from tbs_doccheck.audit.journal import JOURNAL_NAME
+from tbs_doccheck.audit.outputs import OUTPUT_NAMES
 from tbs_doccheck.cli.app import app
 from tbs_doccheck.models import ELEMENT_IDS, CheckResult, ErrorCode
-from tbs_doccheck.readers.core import discover
+from tbs_doccheck.readers import discover
 from tbs_doccheck.render import html as report_html
 from tbs_doccheck.render.tabular import CSV_COLUMNS
 
@@ -116,7 +121,7 @@ def by_file(rows: list[dict], root: Path) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, audit.AuditSummary]:
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, AuditSummary]:
     """One audit of the mixed folder, shared by the tests that only read its outputs."""
     root = build_mixed_folder(tmp_path_factory.mktemp("reports"))
     out = tmp_path_factory.mktemp("audit") / "out"
@@ -221,14 +226,14 @@ def test_workers_replaced_by_fresh_ones_every_few_files_write_the_same_results_a
     root, out, _ = mixed
     started: list[int] = []
 
-    class CountedPool(audit.ProcessPoolExecutor):
+    class CountedPool(audit_workers.ProcessPoolExecutor):
         def __init__(self, *args: object, **kwargs: object) -> None:
             started.append(len(started))
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(audit, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(audit, "_FILES_PER_TASK", 2)
-    monkeypatch.setattr(audit, "_FILES_PER_WORKER_LIFE", 2)  # two workers: a new pool every 2 tasks
+    monkeypatch.setattr(audit_workers, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(audit_workers, "_FILES_PER_TASK", 2)
+    monkeypatch.setattr(audit_workers, "_FILES_PER_WORKER_LIFE", 2)  # two workers: a new pool every 2 tasks
     summary = run_audit([root], tmp_path / "recycled", workers=2, max_bytes=MAX_BYTES, progress=False)
     assert len(started) == -(-summary.files // 4) >= 3
     for name in ("results.jsonl", "results.csv"):
@@ -243,7 +248,8 @@ def test_a_fresh_run_writes_its_outputs_as_files_finish_without_reading_the_jour
     def read_back(*_args: object) -> None:
         raise AssertionError("the journal was read back")
 
-    monkeypatch.setattr(audit, "_journal_records", read_back)
+    # Patched where the outputs look it up: the journal module's own name is not the one they call.
+    monkeypatch.setattr(audit_outputs, "_journal_records", read_back)
     run_audit([root], tmp_path / "out", max_bytes=MAX_BYTES, progress=False)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(OUTPUT_NAMES)
     for name in ("results.jsonl", "results.csv"):
@@ -271,7 +277,7 @@ def test_a_failure_while_writing_outputs_leaves_no_temp_file_and_resume_redoes_n
     def no_checking(*_args: object) -> None:
         raise AssertionError("a file was checked again")
 
-    monkeypatch.setattr(audit._Pipeline, "run", no_checking)
+    monkeypatch.setattr(audit_workers._Pipeline, "run", no_checking)
     summary = run_audit([root], out, resume=True, max_bytes=MAX_BYTES, progress=False)
     assert summary.resumed and summary.resumed_files == summary.files == len(GOOD) + len(BROKEN)
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)
@@ -283,7 +289,8 @@ def test_resume_ignores_a_torn_last_journal_line_and_checks_only_that_file(
     root, clean, _ = mixed
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        patch.setattr(audit, "_write_outputs", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
+        # Patched where run_audit looks it up (outputs defines it).
+        patch.setattr(audit_run, "_write_outputs", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             run_audit([root], out, max_bytes=MAX_BYTES, progress=False)
     journal = out / JOURNAL_NAME
@@ -315,7 +322,9 @@ def test_resume_starts_over_when_the_journal_came_from_another_pattern_version(
     root, clean, _ = mixed
     out = tmp_path / "out"
     out.mkdir()
-    header = {"journal": audit._JOURNAL_FORMAT, "tool_version": "0", "patterns_version": "old", "max_bytes": MAX_BYTES}
+    header = {
+        "journal": audit_journal._JOURNAL_FORMAT, "tool_version": "0", "patterns_version": "old", "max_bytes": MAX_BYTES
+    }
     stale = {"source": str(root / "a" / "report.txt"), "results": ["{}"], "html": [""]}
     (out / JOURNAL_NAME).write_text(json.dumps(header) + "\n" + json.dumps(stale) + "\n", encoding="utf-8")
     summary = run_audit([root], out, resume=True, max_bytes=MAX_BYTES, progress=False)
@@ -344,7 +353,8 @@ def test_resume_after_the_folder_changed_writes_results_in_the_new_order_and_dro
     root = build_mixed_folder(tmp_path / "reports")
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        patch.setattr(audit, "_write_outputs", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
+        # Patched where run_audit looks it up (outputs defines it).
+        patch.setattr(audit_run, "_write_outputs", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             run_audit([root], out, max_bytes=MAX_BYTES, progress=False)
     # Between the runs one file goes and one comes that sorts first: the journal is no longer in order.
@@ -377,7 +387,7 @@ def test_an_audit_killed_midway_and_resumed_gives_exactly_one_row_per_file(tmp_p
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
             # Two tasks' worth of files done: early, so even a fast checker is still mid-run.
-            if journal.exists() and journal.read_bytes().count(b"\n") > 2 * audit._FILES_PER_TASK:
+            if journal.exists() and journal.read_bytes().count(b"\n") > 2 * audit_workers._FILES_PER_TASK:
                 break
             time.sleep(0.005)
         assert proc.poll() is None, "the audit finished before it could be killed"
@@ -392,7 +402,7 @@ def test_an_audit_killed_midway_and_resumed_gives_exactly_one_row_per_file(tmp_p
     rows = read_jsonl(out / "results.jsonl")
     assert [r["source"] for r in rows] == [str(p) for p in sorted(paths)]
     assert summary.files == summary.reports == len(paths)
-    assert 2 * audit._FILES_PER_TASK <= summary.resumed_files <= done_before < len(paths)
+    assert 2 * audit_workers._FILES_PER_TASK <= summary.resumed_files <= done_before < len(paths)
     assert not journal.exists()
 
 
@@ -569,8 +579,8 @@ def test_a_worker_checks_with_the_checker_its_fork_server_already_built() -> Non
 
     previous = signal.getsignal(signal.SIGINT)
     try:
-        audit._init_worker(1_000_000)
-        assert audit._worker is not None and audit._worker.checker is get_checker()
+        audit_workers._init_worker(1_000_000)
+        assert audit_workers._worker is not None and audit_workers._worker.checker is get_checker()
     finally:
         signal.signal(signal.SIGINT, previous)
-        audit._worker = None
+        audit_workers._worker = None

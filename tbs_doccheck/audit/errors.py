@@ -1,0 +1,7 @@
+"""The audit's own exception, raised when an audit cannot run at all."""
+
+__all__ = ["AuditError"]
+
+
+class AuditError(Exception):
+    """The audit could not run at all (bad output folder, nothing to read...)."""
