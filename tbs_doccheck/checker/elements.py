@@ -53,6 +53,8 @@ class ElementFinding:
     reason: str
     evidence: list[Evidence] = field(default_factory=list)
     rejected: list[Evidence] = field(default_factory=list)
+    #: Plain-language reasons the decision needs a person's look (ambiguous structure); empty when clear.
+    review: list[str] = field(default_factory=list)
 
 
 @dataclass
