@@ -77,6 +77,10 @@ class _Compiled:
     year: re.Pattern[str]
     dated_after_value: re.Pattern[str]
     checkbox: re.Pattern[str]
+    unticked_option: re.Pattern[str]
+    population: re.Pattern[str]
+    patient: re.Pattern[str]
+    courtesy: re.Pattern[str]
 
 
 _COMPILED: dict[int, tuple[ElementsRules, _Compiled]] = {}
@@ -95,6 +99,10 @@ def _compiled(rules: ElementsRules) -> _Compiled:
         rules.year.compile(),
         rules.dated_after_value.compile(),
         rules.checkbox.compile(),
+        rules.unticked_option.compile(),
+        rules.population_statement.compile(),
+        rules.patient_reference.compile(),
+        rules.courtesy.compile(),
     )
     _COMPILED[id(rules)] = (rules, compiled)
     return compiled
@@ -267,7 +275,11 @@ class _Reader:
         if i >= 0 and hole_ends[i] > s:
             return True  # overlaps or sits inside "___", "[select]", "<value>"
         j = bisect_right(box_pos, s - 1) - 1
-        return j >= 0 and box_unticked[j]  # the option nearest before the mention is unticked: "[ ] DXA"
+        if j >= 0:
+            return box_unticked[j]  # the option nearest before the mention is unticked: "[ ] DXA"
+        # A field label whose options follow it on the line, none ticked: "Fracture risk: [ ] Low [ ] High".
+        after = box_unticked[bisect_right(box_pos, e - 1):]
+        return bool(after) and all(after)
 
     def sentence(self, span: Span) -> str:
         """Text of the sentence holding the start of ``span`` (boundaries read once a document)."""
@@ -311,6 +323,21 @@ class _Reader:
         sec = self.scoped_section(span)
         if sec in policy.excluded_sections:
             return _SECTION_REASONS.get(sec, f"in the {sec} section")
+        if element in ("fracture_risk", "recommendations"):
+            return self.generic(span)
+        return None
+
+    def generic(self, span: Span) -> str | None:
+        """Why the sentence holding ``span`` is not about this patient (None when it may be).
+
+        A guideline or teaching sentence names a population ("women whose FRAX exceeds…", "people with a
+        lower TBS…") and never this patient; a courtesy formula ("thank you for the referral") is no plan.
+        """
+        sentence = self.sentence(span)
+        if self.rx.courtesy.search(sentence):
+            return "a courtesy formula, not a plan"
+        if self.rx.population.search(sentence) and not self.rx.patient.search(sentence):
+            return "a general statement about a population, not about this patient"
         return None
 
 
@@ -403,7 +430,7 @@ def _fracture_risk(r: _Reader) -> ElementFinding:
             break  # enough to show (a qualitative statement among them); no need to read on
         why = r.rejection(span, "fracture_risk")
         if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(
-            r.rx.placeholder.sub(" ", r.sentence(span))
+            r.rx.placeholder.sub(" ", r.rx.unticked_option.sub(" ", r.sentence(span)))
         ):
             why = "a mention of fracture risk without an assessment (no level or probability)"
         if why:
