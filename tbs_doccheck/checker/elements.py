@@ -81,6 +81,9 @@ class _Compiled:
     population: re.Pattern[str]
     patient: re.Pattern[str]
     courtesy: re.Pattern[str]
+    birth_context: re.Pattern[str]
+    citation_before: re.Pattern[str]
+    citation_after: re.Pattern[str]
 
 
 _COMPILED: dict[int, tuple[ElementsRules, _Compiled]] = {}
@@ -103,6 +106,9 @@ def _compiled(rules: ElementsRules) -> _Compiled:
         rules.population_statement.compile(),
         rules.patient_reference.compile(),
         rules.courtesy.compile(),
+        rules.birth_context.compile(),
+        rules.citation_before.compile(),
+        rules.citation_after.compile(),
     )
     _COMPILED[id(rules)] = (rules, compiled)
     return compiled
@@ -244,13 +250,26 @@ class _Reader:
                 continue
             if cat == "HISTORICAL_DATE":
                 m = self.rx.year.search(words)
-                if not (m and self.is_past_year(int(m.group(0)))):
+                if not (m and self.is_past_year(int(m.group(0)))) or self._not_an_event_year(start, end):
                     continue
                 cat = "HISTORICAL"
             cat = _CATEGORY_ALIASES.get(cat, cat)
             rule_id = (mod.rule.metadata or {}).get("id", cat)
             out.append((cat, rule_id, words))
         return out
+
+    def _not_an_event_year(self, start: int, end: int) -> bool:
+        """Whether the year at tokens ``start:end`` dates a birth or a citation, not a past event.
+
+        A date of birth ("DOB 11 2 1956") or a guideline's year ("per the ISCD 2023 positions") sits
+        beside current statements; neither makes them history.
+        """
+        s, e = self.doc[start].idx, self.doc[end - 1].idx + len(self.doc[end - 1])
+        line_start = self.text.rfind("\n", 0, s) + 1
+        before = self.folded[max(line_start, s - 40):s]
+        after = self.folded[e:e + 40]
+        return bool(self.rx.birth_context.search(before) or self.rx.citation_before.search(before)
+                    or self.rx.citation_after.match(after))
 
     def _marks(self, line_start: int) -> tuple[list[int], list[int], list[int], list[bool]]:
         """Placeholders (starts, ends) and checkboxes (positions, unticked) on one line, computed once a line."""

@@ -135,6 +135,9 @@ class ElementsRules(_Strict):
     population_statement: RegexRule
     patient_reference: RegexRule
     courtesy: RegexRule
+    birth_context: RegexRule
+    citation_before: RegexRule
+    citation_after: RegexRule
     elements: dict[Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations"], ElementPolicy]
     plan_sections: list[str]
 

@@ -78,3 +78,19 @@ def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan:
 )
 def test_handing_management_over_or_continuing_therapy_is_a_plan(checker: Checker, plan: str) -> None:
     assert checker.check_text(_report(plan=plan)).elements["recommendations"].satisfied
+
+
+@pytest.mark.parametrize(
+    ("line", "counts"),
+    [
+        ("Born 03/04/1951. Bone densitometry (DXA) of the lumbar spine today.\n", True),
+        ("Per the ISCD 2023 official positions, the DXA lumbar spine study today is valid.\n", True),
+        ("Her DXA in 2019 showed osteopenia.\n", False),
+    ],
+    ids=["birth-year", "guideline-year", "past-study-year"],
+)
+def test_a_birth_or_guideline_year_does_not_make_the_current_study_history(
+    checker: Checker, line: str, counts: bool
+) -> None:
+    text = "BONE HEALTH NOTE\nExam date: 2025-02-11\n" + line + "TBS (L1-L4): 1.244\n" + RISK + PLAN + SIGN
+    assert checker.check_text(text).elements["imaging_source"].satisfied is counts
