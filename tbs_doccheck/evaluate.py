@@ -80,7 +80,12 @@ class EvalReport(BaseModel):
     n: int
     verdict_accuracy: float
     false_passes: int
+    unflagged_false_passes: int = Field(description="False passes not flagged needs_review: these reach a payer unseen")
     false_fails: int
+    needs_review: int = Field(description="Results flagged needs_review")
+    review_rate: float
+    tbs_exact: int = Field(description="Reports labelled with a TBS whose value was read exactly")
+    tbs_labelled: int
     labelled_fail: int
     tbs_accuracy: float
     signer_accuracy: float
@@ -96,7 +101,7 @@ def evaluate(labels: Iterable[LabelledReport], results: Iterable[CheckResult]) -
     """Compare results with labels, pairwise in order."""
     scores = {e: ElementScore() for e in ELEMENT_IDS}
     misses: list[Miss] = []
-    n = right = fpass = ffail = nfail = tbs_ok = signer_ok = 0
+    n = right = fpass = unflagged = ffail = nfail = tbs_ok = signer_ok = review = tbs_exact = tbs_labelled = 0
     for lab, res in zip(labels, results, strict=True):
         n += 1
         nfail += lab.verdict == "fail"
@@ -105,6 +110,7 @@ def evaluate(labels: Iterable[LabelledReport], results: Iterable[CheckResult]) -
         else:
             misses.append(Miss(id=lab.id, what="verdict", expected=lab.verdict, got=res.verdict))
             fpass += res.verdict == "pass" and lab.verdict == "fail"
+            unflagged += res.verdict == "pass" and lab.verdict == "fail" and not res.needs_review
             ffail += res.verdict != "pass" and lab.verdict == "pass"
         for e in ELEMENT_IDS:
             got = bool(res.elements and res.elements[e].satisfied)
@@ -120,6 +126,10 @@ def evaluate(labels: Iterable[LabelledReport], results: Iterable[CheckResult]) -
                 s.tn += 1
             if got != want:
                 misses.append(Miss(id=lab.id, what=e, expected=str(want).lower(), got=str(got).lower()))
+        review += res.needs_review
+        if lab.tbs is not None:
+            tbs_labelled += 1
+            tbs_exact += res.tbs_value == lab.tbs
         if res.tbs_value == lab.tbs:
             tbs_ok += 1
         else:
@@ -133,7 +143,9 @@ def evaluate(labels: Iterable[LabelledReport], results: Iterable[CheckResult]) -
         s.precision = _rate(s.tp, s.tp + s.fp)
         s.recall = _rate(s.tp, s.tp + s.fn)
         s.f1 = round(2 * s.precision * s.recall / (s.precision + s.recall), 4) if s.precision + s.recall else 0.0
-    return EvalReport(n=n, verdict_accuracy=_rate(right, n), false_passes=fpass, false_fails=ffail, labelled_fail=nfail,
+    return EvalReport(n=n, verdict_accuracy=_rate(right, n), false_passes=fpass, unflagged_false_passes=unflagged,
+                      false_fails=ffail, labelled_fail=nfail, needs_review=review, review_rate=_rate(review, n),
+                      tbs_exact=tbs_exact, tbs_labelled=tbs_labelled,
                       tbs_accuracy=_rate(tbs_ok, n), signer_accuracy=_rate(signer_ok, n), elements=scores, misses=misses)
 
 
@@ -151,7 +163,10 @@ def render_eval(rep: EvalReport) -> str:
     lines.append(f"reports            {rep.n}")
     lines.append(f"verdict accuracy   {rep.verdict_accuracy:.3f}")
     lines.append(f"false passes       {rep.false_passes} (of {rep.labelled_fail} labelled fail)")
+    lines.append(f"  not flagged      {rep.unflagged_false_passes} (reach a payer without a review)")
     lines.append(f"false fails        {rep.false_fails}")
+    lines.append(f"needs review       {rep.needs_review} (review rate {rep.review_rate:.3f})")
     lines.append(f"TBS value accuracy {rep.tbs_accuracy:.3f}")
+    lines.append(f"TBS exact          {rep.tbs_exact}/{rep.tbs_labelled}")
     lines.append(f"signer accuracy    {rep.signer_accuracy:.3f}")
     return "\n".join(lines) + "\n"

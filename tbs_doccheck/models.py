@@ -105,6 +105,9 @@ class ElementResult(_Frozen):
         default_factory=list,
         description="Mentions that looked relevant but do not count (negated, prior, placeholder...)",
     )
+    needs_review: bool = Field(
+        default=False, description="The decision rests on ambiguous structure: a coder should look before billing"
+    )
 
 
 class Requirement(_Frozen):
@@ -142,6 +145,11 @@ class CheckResult(_Frozen):
     signature_status: str | None = Field(
         default=None, description="final, preliminary, pending, unsigned, draft or staff-only"
     )
+    needs_review: bool = Field(
+        default=False,
+        description="Some decision rests on ambiguous structure; the verdict stands, but a pass is not released unseen",
+    )
+    review_reasons: list[str] = Field(default_factory=list, description="Why a person should look, in plain words")
     tool_version: str
     patterns_version: str
 

@@ -53,9 +53,11 @@ class Checker:
             _restore_evidence_text(found, original)
         release(doc)  # after the last look at the doc: it drops the offsets doc_text reads too
         elements = {
-            eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected)
+            eid: ElementResult(satisfied=f.satisfied, reason=f.reason, evidence=f.evidence, rejected=f.rejected,
+                               needs_review=bool(f.review))
             for eid, f in found.elements.items()
         }
+        review_reasons = [f"{eid}: {why}" for eid, f in found.elements.items() for why in f.review]
         return CheckResult(
             id=report_id,
             source=source,
@@ -68,6 +70,8 @@ class Checker:
             tbs_region=found.tbs_region,
             signer=found.signer,
             signature_status=found.signature_status,
+            needs_review=bool(review_reasons),
+            review_reasons=review_reasons,
             **self.versions,
         )
 

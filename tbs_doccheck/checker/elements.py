@@ -53,6 +53,8 @@ class ElementFinding:
     reason: str
     evidence: list[Evidence] = field(default_factory=list)
     rejected: list[Evidence] = field(default_factory=list)
+    #: Plain-language reasons the decision needs a person's look (ambiguous structure); empty when clear.
+    review: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +77,13 @@ class _Compiled:
     year: re.Pattern[str]
     dated_after_value: re.Pattern[str]
     checkbox: re.Pattern[str]
+    unticked_option: re.Pattern[str]
+    population: re.Pattern[str]
+    patient: re.Pattern[str]
+    courtesy: re.Pattern[str]
+    birth_context: re.Pattern[str]
+    citation_before: re.Pattern[str]
+    citation_after: re.Pattern[str]
 
 
 _COMPILED: dict[int, tuple[ElementsRules, _Compiled]] = {}
@@ -93,6 +102,13 @@ def _compiled(rules: ElementsRules) -> _Compiled:
         rules.year.compile(),
         rules.dated_after_value.compile(),
         rules.checkbox.compile(),
+        rules.unticked_option.compile(),
+        rules.population_statement.compile(),
+        rules.patient_reference.compile(),
+        rules.courtesy.compile(),
+        rules.birth_context.compile(),
+        rules.citation_before.compile(),
+        rules.citation_after.compile(),
     )
     _COMPILED[id(rules)] = (rules, compiled)
     return compiled
@@ -234,13 +250,26 @@ class _Reader:
                 continue
             if cat == "HISTORICAL_DATE":
                 m = self.rx.year.search(words)
-                if not (m and self.is_past_year(int(m.group(0)))):
+                if not (m and self.is_past_year(int(m.group(0)))) or self._not_an_event_year(start, end):
                     continue
                 cat = "HISTORICAL"
             cat = _CATEGORY_ALIASES.get(cat, cat)
             rule_id = (mod.rule.metadata or {}).get("id", cat)
             out.append((cat, rule_id, words))
         return out
+
+    def _not_an_event_year(self, start: int, end: int) -> bool:
+        """Whether the year at tokens ``start:end`` dates a birth or a citation, not a past event.
+
+        A date of birth ("DOB 11 2 1956") or a guideline's year ("per the ISCD 2023 positions") sits
+        beside current statements; neither makes them history.
+        """
+        s, e = self.doc[start].idx, self.doc[end - 1].idx + len(self.doc[end - 1])
+        line_start = self.text.rfind("\n", 0, s) + 1
+        before = self.folded[max(line_start, s - 40):s]
+        after = self.folded[e:e + 40]
+        return bool(self.rx.birth_context.search(before) or self.rx.citation_before.search(before)
+                    or self.rx.citation_after.match(after))
 
     def _marks(self, line_start: int) -> tuple[list[int], list[int], list[int], list[bool]]:
         """Placeholders (starts, ends) and checkboxes (positions, unticked) on one line, computed once a line."""
@@ -265,7 +294,11 @@ class _Reader:
         if i >= 0 and hole_ends[i] > s:
             return True  # overlaps or sits inside "___", "[select]", "<value>"
         j = bisect_right(box_pos, s - 1) - 1
-        return j >= 0 and box_unticked[j]  # the option nearest before the mention is unticked: "[ ] DXA"
+        if j >= 0:
+            return box_unticked[j]  # the option nearest before the mention is unticked: "[ ] DXA"
+        # A field label whose options follow it on the line, none ticked: "Fracture risk: [ ] Low [ ] High".
+        after = box_unticked[bisect_right(box_pos, e - 1):]
+        return bool(after) and all(after)
 
     def sentence(self, span: Span) -> str:
         """Text of the sentence holding the start of ``span`` (boundaries read once a document)."""
@@ -309,6 +342,21 @@ class _Reader:
         sec = self.scoped_section(span)
         if sec in policy.excluded_sections:
             return _SECTION_REASONS.get(sec, f"in the {sec} section")
+        if element in ("fracture_risk", "recommendations"):
+            return self.generic(span)
+        return None
+
+    def generic(self, span: Span) -> str | None:
+        """Why the sentence holding ``span`` is not about this patient (None when it may be).
+
+        A guideline or teaching sentence names a population ("women whose FRAX exceeds…", "people with a
+        lower TBS…") and never this patient; a courtesy formula ("thank you for the referral") is no plan.
+        """
+        sentence = self.sentence(span)
+        if self.rx.courtesy.search(sentence):
+            return "a courtesy formula, not a plan"
+        if self.rx.population.search(sentence) and not self.rx.patient.search(sentence):
+            return "a general statement about a population, not about this patient"
         return None
 
 
@@ -401,7 +449,7 @@ def _fracture_risk(r: _Reader) -> ElementFinding:
             break  # enough to show (a qualitative statement among them); no need to read on
         why = r.rejection(span, "fracture_risk")
         if why is None and span.label_ == "RISK" and not r.rx.risk_qualifier.search(
-            r.rx.placeholder.sub(" ", r.sentence(span))
+            r.rx.placeholder.sub(" ", r.rx.unticked_option.sub(" ", r.sentence(span)))
         ):
             why = "a mention of fracture risk without an assessment (no level or probability)"
         if why:

@@ -131,6 +131,13 @@ class ElementsRules(_Strict):
     year: RegexRule
     dated_after_value: RegexRule
     checkbox: RegexRule
+    unticked_option: RegexRule
+    population_statement: RegexRule
+    patient_reference: RegexRule
+    courtesy: RegexRule
+    birth_context: RegexRule
+    citation_before: RegexRule
+    citation_after: RegexRule
     elements: dict[Literal["imaging_source", "tbs_value", "fracture_risk", "recommendations"], ElementPolicy]
     plan_sections: list[str]
 

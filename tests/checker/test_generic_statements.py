@@ -1,0 +1,96 @@
+"""Generic text (population statements, teaching paragraphs, courtesy formulas, unticked options) never satisfies an element."""
+
+from __future__ import annotations
+
+import pytest
+
+from tbs_doccheck import Checker
+
+HEAD = (
+    "DXA BONE DENSITOMETRY WITH TRABECULAR BONE SCORE\n"
+    "Exam date: 2025-02-11\n"
+    "TBS (L1-L4): 1.244\n"
+)
+RISK = "Her ten-year fracture risk is elevated (MOF 21 %, hip 3.4 %).\n"
+PLAN = "Plan: start zoledronic acid yearly; calcium and vitamin D.\n"
+SIGN = "Electronically signed by Ingrid Solberg-Amani, MD on 2025-02-12\n"
+
+
+def _report(risk: str = RISK, plan: str = PLAN) -> str:
+    return HEAD + risk + plan + SIGN
+
+
+def test_the_base_report_passes(checker: Checker) -> None:
+    assert checker.check_text(_report()).verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    "risk",
+    [
+        "What does TBS mean?\nPeople with a lower TBS have a higher risk of breaking a bone.\n",
+        "Note: adults with degraded microarchitecture carry an increased fracture risk.\n",
+        "Fracture risk:  [ ] Low   [ ] Moderate   [ ] High\n",
+        "Fracture risk: ☐ low ☐ intermediate ☐ high\n",
+    ],
+    ids=["teaching-paragraph", "population-note", "unticked-boxes", "unticked-ballot-boxes"],
+)
+def test_generic_or_unticked_risk_text_is_not_this_patients_assessment(checker: Checker, risk: str) -> None:
+    result = checker.check_text(_report(risk=risk))
+    assert not result.elements["fracture_risk"].satisfied
+    assert result.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    "risk",
+    [
+        "Fracture risk:  [ ] Low   [x] Moderate   [ ] High\n",
+        "Women with this profile are at risk; for her the fracture risk is high.\n",
+    ],
+    ids=["ticked-box", "population-words-about-her"],
+)
+def test_a_ticked_option_or_a_statement_about_her_counts(checker: Checker, risk: str) -> None:
+    assert checker.check_text(_report(risk=risk)).elements["fracture_risk"].satisfied
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Thank you kindly for referring this patient.\n",
+        "Many thanks for the consultation request.\n",
+        "Guidance note: the society recommends therapy for women whose hip probability is 3 % or more.\n",
+        "Treatment should be considered in men over 70 with a T-score of -2.5 or lower.\n",
+    ],
+    ids=["thanks-for-referring", "thanks-for-request", "society-guideline", "population-should"],
+)
+def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan: str) -> None:
+    result = checker.check_text(_report(plan=plan))
+    assert not result.elements["recommendations"].satisfied
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Management deferred to the treating endocrinologist's team? No: defer to the referring physician for management.\n",
+        "Further management left to the primary care physician.\n",
+        "We recommend she continue denosumab every six months.\n",
+    ],
+    ids=["defer-to-referring", "left-to-primary-care", "continue-therapy"],
+)
+def test_handing_management_over_or_continuing_therapy_is_a_plan(checker: Checker, plan: str) -> None:
+    assert checker.check_text(_report(plan=plan)).elements["recommendations"].satisfied
+
+
+@pytest.mark.parametrize(
+    ("line", "counts"),
+    [
+        ("Born 03/04/1951. Bone densitometry (DXA) of the lumbar spine today.\n", True),
+        ("Per the ISCD 2023 official positions, the DXA lumbar spine study today is valid.\n", True),
+        ("Her DXA in 2019 showed osteopenia.\n", False),
+    ],
+    ids=["birth-year", "guideline-year", "past-study-year"],
+)
+def test_a_birth_or_guideline_year_does_not_make_the_current_study_history(
+    checker: Checker, line: str, counts: bool
+) -> None:
+    text = "BONE HEALTH NOTE\nExam date: 2025-02-11\n" + line + "TBS (L1-L4): 1.244\n" + RISK + PLAN + SIGN
+    assert checker.check_text(text).elements["imaging_source"].satisfied is counts
