@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out/sample-audit
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: install
 ## Run the test suite.
 test: install
 	$(BIN)/python -m pytest -q
+
+## Lint with ruff (configuration in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
 
 ## Measure throughput (see README, Performance).
 bench: install

@@ -171,6 +171,8 @@ class AuditSummary(BaseModel):
     passed: int
     failed: int
     errors: int
+    needs_review: int = Field(default=0, description="Readable reports flagged needs_review (passes among them are "
+                              "not to be released unseen)")
     pass_rate: float | None = Field(description="passed / reports (unreadable reports count as not passing)")
     missing_by_element: dict[ElementId, int] = Field(description="Failed reports missing each element")
     errors_by_code: dict[str, int]

@@ -40,6 +40,7 @@ class _Tally:
         self.missing: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.signers: dict[str, SignerStats] = {}
+        self.needs_review = 0
 
     def add(self, result: CheckResult) -> None:
         self.verdicts[result.verdict] += 1
@@ -47,6 +48,7 @@ class _Tally:
             self.errors[result.error_code.value if result.error_code else "unknown"] += 1
             return
         self.missing.update(result.missing)
+        self.needs_review += result.needs_review
         name = "(no signer found)"
         if result.signer:
             name = result.signer.name + (f", {result.signer.credential}" if result.signer.credential else "")

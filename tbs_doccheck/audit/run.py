@@ -226,6 +226,7 @@ def _summarise(plan: _Plan, tally: _Tally) -> AuditSummary:
         passed=tally.verdicts["pass"],
         failed=tally.verdicts["fail"],
         errors=tally.verdicts["error"],
+        needs_review=tally.needs_review,
         pass_rate=round(tally.verdicts["pass"] / reports, 4) if reports else None,
         missing_by_element={e: tally.missing[e] for e in ELEMENT_IDS},
         errors_by_code=dict(tally.errors.most_common()),

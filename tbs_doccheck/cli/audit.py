@@ -25,6 +25,8 @@ def _summary_line(summary: AuditSummary) -> str:
             f"{summary.failed} fail, {summary.errors} error (pass rate {rate})"
         ),
         f"missing: {missing}",
+        *([f"needs review: {summary.needs_review} report(s) (passes among them are not to be released unseen)"]
+          if summary.needs_review else []),
     ]
     if summary.errors_by_code:
         lines.append("unreadable: " + ", ".join(f"{code} {n}" for code, n in summary.errors_by_code.items()))

@@ -11,9 +11,11 @@ from tbs_doccheck.models import ELEMENT_IDS, CheckResult
 
 FORMATS = ("text", "json", "jsonl", "csv")
 
-#: CSV columns: one row a report, opening cleanly in a spreadsheet.
-CSV_COLUMNS = ["id", "source", "position", "verdict", *ELEMENT_IDS, "tbs_value", "tbs_region", "signer",
-               "credential", "signature_status", "missing", "reasons", "error_code", "error"]
+#: CSV columns: one row a report, opening cleanly in a spreadsheet; every name unique (README, "CSV columns").
+#: ``<element>_ok`` is the element's yes/no; ``tbs_value`` is the number, as in the JSON results.
+CSV_COLUMNS = ["id", "source", "position", "verdict", "needs_review", *(f"{e}_ok" for e in ELEMENT_IDS), "tbs_value",
+               "tbs_region", "signer", "credential", "signature_status", "missing", "reasons", "review_reasons",
+               "error_code", "error"]
 
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,9 +40,11 @@ def csv_row(r: CheckResult) -> list[str]:
     """One result as a CSV row in :data:`CSV_COLUMNS` order."""
     els = [("yes" if r.elements[e].satisfied else "no") if r.elements else "" for e in ELEMENT_IDS]
     reasons = " | ".join(f"{e}: {r.elements[e].reason}" for e in r.missing) if r.elements else ""
-    row = [r.id, r.source, r.position, r.verdict, *els, r.tbs_value, r.tbs_region,
+    review = ("yes" if r.needs_review else "no") if r.elements else ""
+    row = [r.id, r.source, r.position, r.verdict, review, *els, r.tbs_value, r.tbs_region,
            r.signer.name if r.signer else None, r.signer.credential if r.signer else None,
-           r.signature_status, ";".join(r.missing), reasons, r.error_code.value if r.error_code else None, r.error]
+           r.signature_status, ";".join(r.missing), reasons, " | ".join(r.review_reasons),
+           r.error_code.value if r.error_code else None, r.error]
     return [_cell(v) for v in row]
 
 
@@ -78,7 +82,7 @@ def render_text_one(r: CheckResult) -> str:
         where += f"#{r.position}"
     if r.verdict == "error":
         return f"{where}: ERROR {r.error_code.value if r.error_code else ''} {r.error}\n"
-    head = f"{where}: {r.verdict.upper()}"
+    head = f"{where}: {r.verdict.upper()}" + ("  NEEDS REVIEW" if r.needs_review else "")
     if r.tbs_value is not None:
         head += f"  TBS {r.tbs_value:g}"
     if r.signer:
@@ -88,6 +92,7 @@ def render_text_one(r: CheckResult) -> str:
         el = r.elements[e]
         mark = "ok " if el.satisfied else "MISSING"
         lines.append(f"  {mark:7} {e:16} {el.reason}")
+    lines += [f"  review  {why}" for why in r.review_reasons]
     return "\n".join(lines) + "\n"
 
 
