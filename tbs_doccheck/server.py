@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ API_KEY_ENV = "TBS_DOCCHECK_API_KEY"
 MAX_BODY_ENV = "TBS_DOCCHECK_MAX_BODY_BYTES"
 TIMEOUT_ENV = "TBS_DOCCHECK_TIMEOUT_S"
 REPORTS_DIR_ENV = "TBS_DOCCHECK_REPORTS_DIR"
+TODAY_ENV = "TBS_DOCCHECK_TODAY"
 INSECURE_ENV = "TBS_DOCCHECK_INSECURE_NO_AUTH"
 
 DEFAULT_MAX_BODY_BYTES = 5_000_000
@@ -113,6 +115,7 @@ def create_app(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     reports_dir: Path | None = None,
     checker: Checker | None = None,
+    today: date | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -125,6 +128,8 @@ def create_app(
         reports_dir: The only folder ``report.path`` may point into; None refuses
             ``report.path`` over HTTP (a caller must not make the service read its files).
         checker: A checker already built; else the process-wide one is loaded at start-up.
+        today: The date pre-bill decisions judge dates of service against (reproducible runs);
+            each request's local date when None.
 
     Returns:
         The FastAPI app.
@@ -144,7 +149,7 @@ def create_app(
     _add_error_handlers(app)
     # /healthz before the /v1 routes: the order the app (and its OpenAPI document) has always listed them in.
     _add_health_route(app, rules)
-    app.include_router(_v1_router(reports_root, timeout_s))
+    app.include_router(_v1_router(reports_root, timeout_s, today))
     return app
 
 
@@ -206,7 +211,7 @@ async def _run_limited(fn: Callable[[], T], timeout_s: float) -> T:
         raise HTTPException(500, "internal error; no decision was made") from None
 
 
-def _v1_router(reports_root: Path | None, timeout_s: float) -> APIRouter:
+def _v1_router(reports_root: Path | None, timeout_s: float, today: date | None = None) -> APIRouter:
     """The ``/v1`` routes: pre-bill decisions and report checks, each under the time limit."""
     # APIKeyHeader only documents the header in OpenAPI; _ApiKeyGuard enforces it before the body is read.
     v1 = APIRouter(prefix="/v1", dependencies=[Security(APIKeyHeader(name="X-API-Key", auto_error=False))])
@@ -217,7 +222,9 @@ def _v1_router(reports_root: Path | None, timeout_s: float) -> APIRouter:
             inside = _report_path_inside(claim.report.path, reports_root)
             claim = claim.model_copy(update={"report": ReportRef(path=str(inside))})
         current: Checker = request.app.state.checker
-        return await _run_limited(lambda: prebill(claim, checker=current, reports_dir=reports_root), timeout_s)
+        return await _run_limited(
+            lambda: prebill(claim, checker=current, reports_dir=reports_root, today=today), timeout_s
+        )
 
     @v1.post("/check", response_model=CheckResult, summary="Check one TBS report's documentation")
     async def post_check(body: CheckRequest, request: Request) -> CheckResult:
@@ -259,17 +266,28 @@ def _env_number(name: str, default: float, kind: type[int] | type[float]) -> Any
         raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
+def _env_date(name: str) -> date | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a date (YYYY-MM-DD)") from None
+
+
 def app_from_env() -> FastAPI:
     """The app as configured by environment variables (the uvicorn factory each worker calls).
 
     Reads ``TBS_DOCCHECK_API_KEY`` (required unless ``TBS_DOCCHECK_INSECURE_NO_AUTH=1``),
-    ``TBS_DOCCHECK_MAX_BODY_BYTES``, ``TBS_DOCCHECK_TIMEOUT_S`` and ``TBS_DOCCHECK_REPORTS_DIR``.
+    ``TBS_DOCCHECK_MAX_BODY_BYTES``, ``TBS_DOCCHECK_TIMEOUT_S``, ``TBS_DOCCHECK_REPORTS_DIR`` and
+    ``TBS_DOCCHECK_TODAY`` (YYYY-MM-DD: the date pre-bill decisions judge dates of service against).
 
     Returns:
         The FastAPI app.
 
     Raises:
-        ConfigError: No API key and no explicit permission to run without one, or bad numbers.
+        ConfigError: No API key and no explicit permission to run without one, bad numbers or a bad date.
     """
     api_key = os.environ.get(API_KEY_ENV) or None
     if api_key is None and os.environ.get(INSECURE_ENV) != "1":
@@ -280,6 +298,7 @@ def app_from_env() -> FastAPI:
         max_body_bytes=_env_number(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES, int),
         timeout_s=_env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, float),
         reports_dir=Path(reports) if reports else None,
+        today=_env_date(TODAY_ENV),
     )
 
 
@@ -341,7 +360,9 @@ def run(
 
     if not os.environ.get(API_KEY_ENV):
         if not insecure_no_auth:
-            raise ConfigError(f"{API_KEY_ENV} is not set: refusing to serve without an API key (see --insecure-no-auth)")
+            raise ConfigError(
+                f"{API_KEY_ENV} is not set: refusing to serve without an API key (see --insecure-no-auth)"
+            )
         print(f"warning: serving WITHOUT authentication on {host}:{port}", file=sys.stderr)
         if not _is_loopback(host):
             print("warning: and on a non-loopback address: anyone who can reach it can call it", file=sys.stderr)

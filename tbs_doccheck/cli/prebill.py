@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +13,8 @@ from pydantic import ValidationError
 
 # A billing system branches on these without reading the output: 0 release, 1 hold or review.
 from tbs_doccheck.cli.exit_codes import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, fail
-from tbs_doccheck.prebill.engine import (
-    Claim,
-    Decision,
-    ReportRef,
-    describe_validation_error,
-    invalid_claim_decision,
-    prebill,
-    prebill_many,
-)
+from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef, describe_validation_error
+from tbs_doccheck.prebill.engine import invalid_claim_decision, prebill, prebill_many
 from tbs_doccheck.prebill.x12 import X12Error, looks_like_x12, parse_837p
 
 
@@ -28,7 +22,7 @@ def _exit_for(decisions: list[Decision]) -> int:
     return EXIT_PASS if all(d.decision == "release" for d in decisions) else EXIT_FAIL
 
 
-def _decide_837(data: bytes, reports: Path | None) -> list[Decision]:
+def _decide_837(data: bytes, reports: Path | None, today: date | None) -> list[Decision]:
     try:
         parsed = parse_837p(data)
     except X12Error as exc:
@@ -36,14 +30,16 @@ def _decide_837(data: bytes, reports: Path | None) -> list[Decision]:
     if not parsed:
         fail("the 837 file holds no claim (CLM segment)")
     claims = [p.claim for p in parsed if p.claim is not None]
-    decided = iter(prebill_many(claims, reports_dir=reports))
+    decided = iter(prebill_many(claims, reports_dir=reports, today=today))
     return [
-        next(decided) if p.claim is not None else invalid_claim_decision(p.claim_id or f"segment {p.segment}", p.error or "")
+        next(decided)
+        if p.claim is not None
+        else invalid_claim_decision(p.claim_id or f"segment {p.segment}", p.error or "")
         for p in parsed
     ]
 
 
-def _decide_json(data: bytes, source: Path | None, reports: Path | None) -> Decision:
+def _decide_json(data: bytes, source: Path | None, reports: Path | None, today: date | None) -> Decision:
     try:
         payload = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -59,7 +55,7 @@ def _decide_json(data: bytes, source: Path | None, reports: Path | None) -> Deci
     if ref is not None and ref.path is not None and source is not None and not Path(ref.path).is_absolute():
         # A relative report path is written relative to the claim file, wherever the command runs.
         claim = claim.model_copy(update={"report": ReportRef(path=str(source.parent / ref.path))})
-    return prebill(claim, reports_dir=reports)
+    return prebill(claim, reports_dir=reports, today=today)
 
 
 def prebill_command(
@@ -77,12 +73,21 @@ def prebill_command(
             dir_okay=True,
         ),
     ] = None,
+    today: Annotated[
+        datetime | None,
+        typer.Option(
+            "--today",
+            formats=["%Y-%m-%d"],
+            help="Judge dates of service against this date (YYYY-MM-DD), not the machine's: reproducible runs.",
+        ),
+    ] = None,
 ) -> None:
     """Pre-bill review: release, hold or review claims carrying TBS codes (77089-77092).
 
     A JSON claim prints one decision; an 837P file prints one per claim (JSON Lines).
 
-    Exit codes: 0 every claim released; 1 any held or sent to review; 2 unreadable input; 3 internal error (no decision made).
+    Exit codes: 0 every claim released; 1 any held or sent to review; 2 unreadable input;
+    3 internal error (no decision made).
     """
     source = None if claim == "-" else Path(claim)
     try:
@@ -91,11 +96,11 @@ def prebill_command(
         fail(f"cannot read {claim}: {exc.strerror or type(exc).__name__}")
     try:
         if looks_like_x12(data):
-            decisions = _decide_837(data, reports)
+            decisions = _decide_837(data, reports, today.date() if today else None)
             for decision in decisions:
                 typer.echo(decision.model_dump_json())
         else:
-            decisions = [_decide_json(data, source, reports)]
+            decisions = [_decide_json(data, source, reports, today.date() if today else None)]
             typer.echo(decisions[0].model_dump_json(indent=2))
     except typer.Exit:
         raise

@@ -4,25 +4,24 @@ import sys
 import types
 from typing import Any
 
-from tbs_doccheck.prebill.engine import (
+from tbs_doccheck.prebill.contract import (
     Claim,
     ClaimLine,
     Decision,
-    PrebillRules,
+    Payer,
     Provider,
     ReasonItem,
     ReportRef,
     Versions,
-    invalid_claim_decision,
-    load_prebill_rules,
-    prebill,
-    prebill_many,
 )
+from tbs_doccheck.prebill.data import PrebillRules, load_prebill_rules
+from tbs_doccheck.prebill.engine import invalid_claim_decision, prebill, prebill_many
 
 __all__ = [
     "Claim",
     "ClaimLine",
     "Decision",
+    "Payer",
     "PrebillRules",
     "Provider",
     "ReasonItem",

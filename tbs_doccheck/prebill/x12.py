@@ -1,4 +1,4 @@
-"""X12 837P (005010X222A1) claims: a separator-honouring segment tokenizer and the walk that turns CLM loops into Claims."""
+"""X12 837P (005010X222A1) claims: a separator-honouring tokenizer and the walk that turns CLM loops into Claims."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tbs_doccheck.prebill.engine import Claim, classify_credential, describe_validation_error, load_prebill_rules
+from tbs_doccheck.prebill.contract import Claim, describe_validation_error
+from tbs_doccheck.prebill.data import load_prebill_rules
+from tbs_doccheck.prebill.people import classify_credential
 
 #: GS08/ST03 versions accepted: every 005010X222 release of the 837 Professional guide.
 PROFESSIONAL_VERSION = "005010X222"
@@ -194,6 +196,7 @@ class _ClaimDraft:
     billing: dict[str, Any] | None
     dos: date | None = None
     rendering: dict[str, Any] | None = None
+    payer: dict[str, str] | None = None
     lines: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     last_nm1: str = ""  # entity code of the NM1 a following PRV belongs to
@@ -209,6 +212,7 @@ class _ClaimDraft:
             "date_of_service": self.dos,
             "lines": self.lines,
             "rendering_provider": self.rendering or self.billing,
+            "payer": self.payer,
         }
         try:
             return X12Claim(self.claim_id, Claim.model_validate(payload), None, self.segment)
@@ -227,6 +231,7 @@ class _Walk:
         self.billing: dict[str, Any] | None = None
         self.billing_taxonomy: str | None = None
         self.subscriber_id: str | None = None
+        self.payer: dict[str, str] | None = None
         self.patient_key: str | None = None
         self.patient_dob = ""
         self.st_control: str | None = None
@@ -290,8 +295,10 @@ class _Walk:
         if self.hl_level == "20":  # 2000A billing provider: everything below changes
             self.billing, self.billing_taxonomy = None, None
             self.subscriber_id, self.patient_key, self.patient_dob = None, None, ""
+            self.payer = None
         elif self.hl_level == "22":  # 2000B subscriber
             self.subscriber_id, self.patient_key, self.patient_dob = None, None, ""
+            self.payer = None
         elif self.hl_level == "23":  # 2000C patient (not the subscriber)
             self.patient_key, self.patient_dob = None, ""
 
@@ -319,6 +326,8 @@ class _Walk:
                     self.billing["taxonomy"] = self.billing_taxonomy
             elif entity == "IL" and self.hl_level == "22":
                 self.subscriber_id = seg.el(9) or None
+            elif entity == "PR" and self.hl_level == "22":  # 2010BB payer: NM103 name, NM109 payer id
+                self.payer = {k: v for k, v in (("name", seg.el(3)), ("id", seg.el(9))) if v} or None
             elif entity == "QC" and self.hl_level == "23":
                 self.patient_key = f"{seg.el(3)}:{seg.el(4)}".upper()
             return
@@ -342,7 +351,7 @@ class _Walk:
         if self.hl_level not in ("22", "23"):
             raise X12Error(f"segment {seg.position}: CLM outside a subscriber or patient HL loop")
         billing = dict(self.billing) if self.billing else None
-        self.claim = _ClaimDraft(seg.el(1), seg.position, self.patient_id(), billing)
+        self.claim = _ClaimDraft(seg.el(1), seg.position, self.patient_id(), billing, payer=self.payer)
         if not seg.el(1):
             self.claim.errors.append(f"segment {seg.position}: CLM01 (claim id) is empty")
 
@@ -395,7 +404,8 @@ def parse_837p(data: str | bytes) -> list[X12Claim]:
     comes before the first LX; NM1*82 (with PRV*PE) is the rendering provider,
     per claim (2310B) or per line (2420A); without one, the billing provider
     (NM1*85 with PRV*BI) renders. The patient is the subscriber's member id,
-    plus name and birth date for a dependent (2000C).
+    plus name and birth date for a dependent (2000C). The payer is the
+    subscriber's NM1*PR (2010BB): NM103 its name, NM109 its id.
 
     Args:
         data: The file's content.

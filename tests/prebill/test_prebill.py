@@ -13,30 +13,25 @@ from typer.testing import CliRunner
 
 from tbs_doccheck.checker.core import Checker
 from tbs_doccheck.cli.app import app as cli
+from tbs_doccheck.prebill import registry
+from tbs_doccheck.prebill.contract import Claim, Decision
+from tbs_doccheck.prebill.data import PrebillRules, load_prebill_rules
 from tbs_doccheck.prebill.engine import (
     CLAIM_INVALID,
     OUT_OF_SCOPE,
-    RULE_IDS,
     RULES_PASSED,
-    Claim,
-    Decision,
-    PrebillRules,
-    classify_credential,
-    classify_taxonomy,
     invalid_claim_decision,
-    load_prebill_rules,
-    name_tokens,
     prebill,
     prebill_many,
-    same_person,
 )
+from tbs_doccheck.prebill.people import classify_credential, classify_taxonomy, name_tokens, same_person
 
 try:  # the format builders sit beside this file; tests/ may or may not become a package
     from tests import formats as F
 except ImportError:  # pragma: no cover - depends on how pytest was started
     import formats as F  # type: ignore[no-redef]
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 CLAIMS = DATA / "claims"
 
 #: A report that documents all five elements, signed by Harold Smith, MD. The patient's
@@ -81,10 +76,15 @@ def line(code: str, units: int = 1, **extra: Any) -> dict[str, Any]:
     return {"code": code, "units": units, "modifiers": [], **extra}
 
 
+#: The DXA study (77080) a TBS calculation (77089, 77091) is made from, on the claim's date and the day after.
+DXA = line("77080")
+DXA_0311 = line("77080", date_of_service="2025-03-11")
+
+
 def rule_ids(decision: Decision) -> list[str]:
     """The decision's reason ids, each checked against the documented registry on the way."""
     for reason in decision.reasons:
-        assert RULE_IDS[reason.rule_id][0] == reason.outcome, reason.rule_id
+        assert registry.get(reason.rule_id).outcome == reason.outcome, reason.rule_id
     return [r.rule_id for r in decision.reasons]
 
 
@@ -122,10 +122,11 @@ def test_rule_data_with_unknown_keys_or_inconsistent_codes_is_refused(
 
 
 def test_every_rule_id_is_documented_with_a_distinct_number() -> None:
-    numbers = [rid[:5] for rid in RULE_IDS]
+    ids = [info.rule_id for info in registry.all_rules()]
+    numbers = [rid[:5] for rid in ids]
     assert len(numbers) == len(set(numbers))
-    assert all(rid[:2] == "PB" and rid[2:5].isdigit() and rid[5] == "-" for rid in RULE_IDS)
-    assert {OUT_OF_SCOPE, RULES_PASSED, CLAIM_INVALID} <= set(RULE_IDS)
+    assert all(rid[:2] == "PB" and rid[2:5].isdigit() and rid[5] == "-" for rid in ids)
+    assert {OUT_OF_SCOPE, RULES_PASSED, CLAIM_INVALID} <= set(ids)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,42 +177,47 @@ def test_a_line_date_overrides_the_claim_date() -> None:
     ("story", "the_claim", "decision", "ids"),
     [
         ("a claim without TBS codes is out of scope", claim(lines=[line("99213")]), "release", [OUT_OF_SCOPE]),
-        ("a technical-only claim passes", claim(lines=[line("77091")]), "release", [RULES_PASSED]),
+        ("a technical-only claim with its DXA passes", claim(lines=[DXA, line("77091")]), "release", [RULES_PASSED]),
         (
-            "77090 and 77091 may share a claim",
-            claim(lines=[line("77090"), line("77091")]),
+            "77090 and 77091 may share a claim on different dates",
+            claim(lines=[DXA, line("77091"), line("77090", date_of_service="2025-03-11")]),
             "release",
             [RULES_PASSED],
         ),
         (
             "77089 with 77091 on one claim is bundled",
-            claim(lines=[line("77089"), line("77091")]),
+            claim(lines=[DXA, line("77089"), line("77091")]),
             "hold",
             ["PB010-77089-bundled", "PB020-report-missing"],
         ),
         (
             "77089 with 77090 on one claim is bundled even on different dates",
-            claim(lines=[line("77089"), line("77090", date_of_service="2025-03-11")]),
+            claim(lines=[DXA, line("77089"), line("77090", date_of_service="2025-03-11")]),
             "hold",
             ["PB010-77089-bundled", "PB020-report-missing"],
         ),
         (
             "a date of service before 2022 is held",
-            claim(date_of_service="2021-12-31", lines=[line("77091")]),
+            claim(date_of_service="2021-12-31", lines=[DXA, line("77091")]),
             "hold",
             ["PB011-dos-before-2022"],
         ),
-        ("the first day of 2022 is fine", claim(date_of_service="2022-01-01", lines=[line("77091")]), "release", [RULES_PASSED]),
-        ("two units on one line are held", claim(lines=[line("77091", 2)]), "hold", ["PB012-units-exceed"]),
+        (
+            "the first day of 2022 is fine",
+            claim(date_of_service="2022-01-01", lines=[DXA, line("77091")]),
+            "release",
+            [RULES_PASSED],
+        ),
+        ("two units on one line are held", claim(lines=[DXA, line("77091", 2)]), "hold", ["PB012-units-exceed"]),
         (
             "one unit on each of two lines of one date is held",
-            claim(lines=[line("77091"), line("77091")]),
+            claim(lines=[DXA, line("77091"), line("77091")]),
             "hold",
             ["PB012-units-exceed"],
         ),
         (
             "one unit on each of two dates is fine",
-            claim(lines=[line("77091"), line("77091", date_of_service="2025-03-11")]),
+            claim(lines=[DXA, line("77091"), line("77091", date_of_service="2025-03-11"), DXA_0311]),
             "release",
             [RULES_PASSED],
         ),
@@ -224,7 +230,7 @@ def test_rules_that_need_no_report(story: str, the_claim: dict[str, Any], decisi
 
 
 def test_held_lines_are_named_by_number() -> None:
-    result = prebill(claim(lines=[line("99213"), line("77091", 3)]))
+    result = prebill(claim(lines=[line("99213"), line("77091", 3), DXA]))
     (reason,) = result.reasons
     assert reason.lines == [2]
     assert "3 units on 2025-03-10" in reason.message and "limit is 1" in reason.message
@@ -233,16 +239,16 @@ def test_held_lines_are_named_by_number() -> None:
 @pytest.mark.parametrize(
     ("change", "the_claim", "ids"),
     [
-        ({"units_limit_per_date_of_service": 2}, claim(lines=[line("77091", 2)]), [RULES_PASSED]),
-        ({"units_limit_overrides": {"77091": 3}}, claim(lines=[line("77091", 3)]), [RULES_PASSED]),
-        ({"units_limit_overrides": {"77091": 3}}, claim(lines=[line("77091", 4)]), ["PB012-units-exceed"]),
+        ({"units_limit_per_date_of_service": 2}, claim(lines=[DXA, line("77091", 2)]), [RULES_PASSED]),
+        ({"units_limit_overrides": {"77091": 3}}, claim(lines=[DXA, line("77091", 3)]), [RULES_PASSED]),
+        ({"units_limit_overrides": {"77091": 3}}, claim(lines=[DXA, line("77091", 4)]), ["PB012-units-exceed"]),
         (
             {"earliest_date_of_service": "2023-01-01"},
-            claim(date_of_service="2022-06-01", lines=[line("77091")]),
+            claim(date_of_service="2022-06-01", lines=[DXA, line("77091")]),
             ["PB011-dos-before-2022"],
         ),
-        ({"bundling": []}, claim(lines=[line("77089"), line("77091")]), ["PB020-report-missing"]),
-        ({"report_required_codes": ["77092"]}, claim(lines=[line("77089")]), [RULES_PASSED]),
+        ({"bundling": []}, claim(lines=[DXA, line("77089"), line("77091")]), ["PB020-report-missing"]),
+        ({"report_required_codes": ["77092"]}, claim(lines=[DXA, line("77089")]), [RULES_PASSED]),
     ],
 )
 def test_codes_and_limits_come_from_the_rule_data(
@@ -258,11 +264,12 @@ def test_codes_and_limits_come_from_the_rule_data(
 
 
 def test_77089_on_one_claim_and_77091_on_anothers_same_date_holds_both(checker: Checker) -> None:
-    tech = Claim.model_validate(claim(claim_id="T", lines=[line("77091")]))
+    tech = Claim.model_validate(claim(claim_id="T", lines=[DXA, line("77091")]))
     glob = Claim.model_validate(claim(claim_id="G", lines=[line("77089")], report={"text": GOOD_REPORT}))
     first, second = prebill_many([tech, glob], checker=checker)
     assert (first.decision, rule_ids(first)) == ("hold", ["PB010-77089-bundled"])
     assert "claim G line 1" in first.reasons[0].message
+    assert first.reasons[0].lines == [2]
     assert (second.decision, rule_ids(second)) == ("hold", ["PB010-77089-bundled"])
 
 
@@ -275,14 +282,14 @@ def test_77089_on_one_claim_and_77091_on_anothers_same_date_holds_both(checker: 
     ],
 )
 def test_units_are_counted_across_one_patients_claims(story: str, other: dict[str, Any], held: bool) -> None:
-    a = Claim.model_validate(claim(claim_id="A", lines=[line("77091")]))
-    b = Claim.model_validate(claim(claim_id="B", lines=[line("77091")], **other))
+    a = Claim.model_validate(claim(claim_id="A", lines=[line("77091"), DXA]))
+    b = Claim.model_validate(claim(claim_id="B", lines=[line("77091"), DXA], **other))
     decisions = prebill_many([a, b])
     assert [d.decision for d in decisions] == (["hold", "hold"] if held else ["release", "release"]), story
 
 
 def test_a_claim_sent_twice_in_one_batch_is_a_duplicate() -> None:
-    twin = claim(lines=[line("77091")])
+    twin = claim(lines=[line("77091"), DXA])
     decisions = prebill_many([Claim.model_validate(twin), Claim.model_validate(twin)])
     assert [rule_ids(d) for d in decisions] == [["PB012-units-exceed"]] * 2
 
@@ -295,9 +302,14 @@ def test_a_claim_sent_twice_in_one_batch_is_a_duplicate() -> None:
 @pytest.mark.parametrize(
     ("story", "the_claim", "decision", "ids"),
     [
-        ("a documented, signed, qualified 77092 is released", claim(report={"text": GOOD_REPORT}), "release", [RULES_PASSED]),
+        (
+            "a documented, signed, qualified 77092 is released",
+            claim(report={"text": GOOD_REPORT}),
+            "release",
+            [RULES_PASSED],
+        ),
         ("77092 without a report is held", claim(), "hold", ["PB020-report-missing"]),
-        ("77089 without a report is held", claim(lines=[line("77089")]), "hold", ["PB020-report-missing"]),
+        ("77089 without a report is held", claim(lines=[DXA, line("77089")]), "hold", ["PB020-report-missing"]),
         ("an empty report is no report", claim(report={"text": "  \n"}), "hold", ["PB020-report-missing"]),
         ("a preliminary report fails", claim(report={"text": PRELIMINARY_REPORT}), "hold", ["PB021-report-fails"]),
         (
@@ -314,7 +326,10 @@ def test_a_claim_sent_twice_in_one_batch_is_a_duplicate() -> None:
         ),
         (
             "a technologist as rendering provider is held",
-            claim(rendering_provider={"name": "Harold Smith", "credential": "R.T.(R)(BD)"}, report={"text": GOOD_REPORT}),
+            claim(
+                rendering_provider={"name": "Harold Smith", "credential": "R.T.(R)(BD)"},
+                report={"text": GOOD_REPORT},
+            ),
             "hold",
             ["PB030-provider-not-qualified"],
         ),
@@ -354,7 +369,11 @@ def test_a_claim_sent_twice_in_one_batch_is_a_duplicate() -> None:
         (
             "an organisation as rendering provider goes to review",
             claim(
-                rendering_provider={"name": "Northwind Bone Clinic", "taxonomy": "2085R0202X", "entity": "organization"},
+                rendering_provider={
+                    "name": "Northwind Bone Clinic",
+                    "taxonomy": "2085R0202X",
+                    "entity": "organization",
+                },
                 report={"text": GOOD_REPORT},
             ),
             "review",

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tbs_doccheck.cli.app import app as cli
 from tbs_doccheck.prebill.x12 import Delimiters, X12Error, looks_like_x12, parse_837p, read_837p, segments
 
-X12 = Path(__file__).parent / "data" / "x12"
+X12 = Path(__file__).resolve().parent.parent / "data" / "x12"
 REPORTS = X12 / "reports"
 
 #: The files under data/x12 follow 005010X222A1 (checked with pyx12's validator when they were
@@ -102,12 +102,18 @@ def test_every_clm_becomes_a_claim_in_file_order() -> None:
     ("claim_id", "codes", "units", "dates", "provider", "entity", "taxonomy", "patient"),
     [
         ("TBS1001", ["77092"], [1], [date(2025, 3, 10)], "HAROLD SMITH", "person", "2085R0202X", "MEM0001"),
-        ("TBS1002", ["77089", "77092"], [1, 1], [date(2025, 3, 10)] * 2, "HAROLD SMITH", "person", "2085R0202X", "MEM0002"),
+        (
+            "TBS1002", ["77089", "77092"], [1, 1], [date(2025, 3, 10)] * 2,
+            "HAROLD SMITH", "person", "2085R0202X", "MEM0002",
+        ),
         ("TBS1003", ["77092"], [1], [date(2021, 12, 15)], "HAROLD SMITH", "person", "2085R0202X", "MEM0003"),
         ("TBS1004", ["77092"], [2], [date(2025, 3, 10)], "HAROLD SMITH", "person", "2085R0202X", "MEM0004"),
         ("TBS1005", ["77092"], [1], [date(2025, 3, 10)], "JANE ROE", "person", "2471B0102X", "MEM0005"),
         # no NM1*82: the billing provider (NM1*85 with its PRV*BI) renders
-        ("TBS1007", ["77092"], [1], [date(2025, 3, 10)], "NORTHWIND BONE CLINIC", "organization", "2085R0202X", "MEM0007"),
+        (
+            "TBS1007", ["77092"], [1], [date(2025, 3, 10)],
+            "NORTHWIND BONE CLINIC", "organization", "2085R0202X", "MEM0007",
+        ),
         # a dependent (2000C): subscriber id + name + birth date
         ("TBS1008", ["77092"], [1], [date(2025, 3, 10)], "NORTHWIND BONE CLINIC", "organization", "2085R0202X",
          "MEM0008:GARCIA:ROSA:19450808"),
@@ -196,15 +202,17 @@ def test_one_bad_claim_is_reported_without_losing_the_others(old: str, new: str,
 #: What the pre-bill review makes of each claim of tbs_claims.837 with data/x12/reports.
 EXPECTED = {
     "TBS1001": ("release", ["PB002-rules-passed"]),
-    "TBS1002": ("hold", ["PB010-77089-bundled"]),
+    # 77089 calculates the TBS from a DXA, and no DXA (77080-77086) is billed for these patients on those dates
+    "TBS1002": ("hold", ["PB010-77089-bundled", "PB016-calculation-without-dxa"]),
     "TBS1003": ("hold", ["PB011-dos-before-2022", "PB020-report-missing"]),
     "TBS1004": ("hold", ["PB012-units-exceed"]),
     "TBS1005": ("hold", ["PB030-provider-not-qualified", "PB040-signer-mismatch"]),
     "TBS1006": ("release", ["PB001-out-of-scope"]),
     "TBS1007": ("review", ["PB031-provider-unverified"]),
     "TBS1008": ("release", ["PB002-rules-passed"]),  # report as RTF, signed "Smith, Harold J., M.D."
-    "TBS1009": ("hold", ["PB010-77089-bundled"]),  # 77091 here, 77089 on TBS1010: same patient, same day
-    "TBS1010": ("hold", ["PB010-77089-bundled"]),
+    # 77091 here, 77089 on TBS1010: same patient, same day
+    "TBS1009": ("hold", ["PB010-77089-bundled", "PB016-calculation-without-dxa"]),
+    "TBS1010": ("hold", ["PB010-77089-bundled", "PB016-calculation-without-dxa"]),
 }
 
 
@@ -233,7 +241,9 @@ def test_an_837_whose_claims_all_pass_exits_0(tmp_path: Path) -> None:
 def test_an_837_without_a_reports_folder_holds_the_interpretation_claims() -> None:
     code, decisions = run_cli(str(X12 / "separators.837"))
     assert code == 1
-    assert [(d["claim_id"], d["decision"]) for d in decisions] == [("TBS2001", "hold"), ("TBS2002", "release")]
+    assert [(d["claim_id"], d["decision"]) for d in decisions] == [("TBS2001", "hold"), ("TBS2002", "review")]
+    # TBS2002 is a lone 77091 with no DXA for the patient that day: a TBS calculation payers deny
+    assert [r["rule_id"] for r in decisions[1]["reasons"]] == ["PB016-calculation-without-dxa"]
 
 
 def test_an_unreadable_claim_is_held_and_the_rest_still_decided() -> None:
