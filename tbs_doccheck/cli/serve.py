@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -36,13 +38,27 @@ def serve_command(
             file_okay=False,
         ),
     ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TBS_DOCCHECK_TODAY",
+            help="YYYY-MM-DD: the date pre-bill decisions judge dates of service against (reproducible runs).",
+        ),
+    ] = None,
 ) -> None:
     """Serve POST /v1/prebill, POST /v1/check, GET /healthz and the OpenAPI docs (/docs).
 
     Every /v1 call needs the header X-API-Key equal to TBS_DOCCHECK_API_KEY.
     """
-    from tbs_doccheck.server import ConfigError, run
+    from tbs_doccheck.server import TODAY_ENV, ConfigError, run
 
+    if today is not None:
+        try:
+            date.fromisoformat(today)
+        except ValueError:
+            fail(f"--today: expected a date as YYYY-MM-DD, got {today!r}")
+        # Each uvicorn worker builds its app from the environment, so the date travels there.
+        os.environ[TODAY_ENV] = today
     try:
         run(
             host,

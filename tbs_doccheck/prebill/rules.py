@@ -11,6 +11,7 @@ from tbs_doccheck.prebill.contract import Provider, ReasonItem
 from tbs_doccheck.prebill.data import PrebillRules
 from tbs_doccheck.prebill.people import Qualification, classify_credential, classify_taxonomy, same_person
 from tbs_doccheck.prebill.registry import rule
+from tbs_doccheck.resources import element_catalogue
 
 
 @rule(
@@ -105,13 +106,6 @@ def rule_units(ctx: RuleContext) -> list[ReasonItem]:
     return reasons
 
 
-_ELEMENT_WHAT = {
-    "imaging_source": "the imaging study (DXA) whose data gave the TBS",
-    "tbs_value": "a numeric TBS from the current study",
-    "fracture_risk": "an assessment of this patient's fracture risk",
-    "recommendations": "a recommendation or plan",
-    "signature": "the final signature of a qualified professional",
-}
 
 
 @rule(
@@ -127,13 +121,19 @@ _ELEMENT_WHAT = {
     source="CPT 77092 documentation requirements, as the checker's five elements (shared/spec/elements.md)",
 )
 @rule(
+    "PB023-report-needs-review",
+    outcome="review",
+    summary="the linked report passes, but a decision in it rests on ambiguous structure (needs_review)",
+    source="this tool: a pass the checker flags needs_review is not released unseen (check.review_reasons)",
+)
+@rule(
     "PB022-report-unreadable",
     outcome="hold",
     summary="the linked report could not be read, or several files match the claim",
     source="this tool: a report that cannot be read cannot support the claim",
 )
 def rule_report(ctx: RuleContext) -> list[ReasonItem]:
-    """PB020/PB021/PB022: codes that pay for the interpretation need a linked report that passes the checker."""
+    """PB020/PB021/PB022/PB023: codes that pay for the interpretation need a linked report that passes the checker."""
     if not ctx.report_lines:
         return []
     codes = ctx.report_codes()
@@ -165,9 +165,25 @@ def rule_report(ctx: RuleContext) -> list[ReasonItem]:
             )
         ]
     if check.verdict == "pass":
-        return []
+        if not check.needs_review:
+            return []
+        return [
+            ReasonItem(
+                rule_id="PB023-report-needs-review",
+                outcome="review",
+                lines=numbers,
+                message=(
+                    f"The linked report documents {codes}, but a coder should confirm it first: "
+                    + "; ".join(check.review_reasons)
+                    + ". Release it once confirmed, or query the signer."
+                ),
+            )
+        ]
     missing = [e for e in ELEMENT_IDS if e in check.missing] or list(check.missing)
-    detail = "; ".join(f"{e} ({_ELEMENT_WHAT.get(e, e)})" for e in missing) or "see check.elements"
+    catalogue = element_catalogue()
+    detail = "; ".join(
+        f"{e} ({catalogue.entry(e).prebill_wording if e in catalogue.by_id else e})" for e in missing
+    ) or "see check.elements"
     status = f" Signature status: {check.signature_status}." if check.signature_status else ""
     return [
         ReasonItem(
