@@ -1,4 +1,7 @@
-"""The shipped rule data: where ``patterns/`` lives, the one way to read and validate a file of it, and the element catalogue."""
+"""The shipped rule data.
+
+Where ``patterns/`` lives, the one way to read and validate a file of it, and the element catalogue.
+"""
 
 from __future__ import annotations
 

@@ -54,7 +54,13 @@ def test_healthz_answers_without_a_key(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("headers", "status"),
-    [({}, 401), ({"X-API-Key": "wrong"}, 401), ({"X-API-Key": KEY + "x"}, 401), ({"X-API-Key": "é".encode()}, 401), (AUTH, 200)],
+    [
+        ({}, 401),
+        ({"X-API-Key": "wrong"}, 401),
+        ({"X-API-Key": KEY + "x"}, 401),
+        ({"X-API-Key": "é".encode()}, 401),
+        (AUTH, 200),
+    ],
 )
 def test_every_v1_call_needs_the_right_api_key(client: TestClient, headers: dict[str, Any], status: int) -> None:
     for path, body in (("/v1/prebill", CLAIM), ("/v1/check", {"text": REPORT, "id": "r1"})):
@@ -104,7 +110,8 @@ def test_malformed_requests_get_a_clear_4xx_that_echoes_no_report_text(
 
 def test_a_body_over_the_limit_by_content_length_gets_413(client: TestClient) -> None:
     big = json.dumps({"text": "x" * 30_000}).encode()
-    assert client.post("/v1/check", content=big, headers={**AUTH, "content-type": "application/json"}).status_code == 413
+    headers = {**AUTH, "content-type": "application/json"}
+    assert client.post("/v1/check", content=big, headers=headers).status_code == 413
 
 
 def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:

@@ -1,4 +1,7 @@
-"""Times the ``audit`` command on generated folders with 1 and 2 workers: files/s and peak RSS/PSS of the process tree."""
+"""Times the ``audit`` command on generated folders with 1 and 2 workers.
+
+Measures files/s and peak RSS/PSS of the process tree.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +48,10 @@ class AuditRun:
 
 
 class _TreeMemory:
-    """Samples the summed resident (RSS) and proportional (PSS) memory of a process and all its descendants (Linux ``/proc``)."""
+    """Samples the summed resident (RSS) and proportional (PSS) memory of a process and all its descendants.
+
+    Linux only: reads ``/proc``.
+    """
 
     def __init__(self, root: int, interval: float = 0.25) -> None:
         import threading

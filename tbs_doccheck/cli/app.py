@@ -31,7 +31,9 @@ def _setup_logging(verbose: int) -> None:
 
 
 @app.callback()
-def _main(verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")] = 0) -> None:
+def _main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")] = 0,
+) -> None:
     _setup_logging(verbose)
 
 

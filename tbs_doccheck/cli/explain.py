@@ -10,7 +10,9 @@ from tbs_doccheck.cli.exit_codes import EXIT_ERROR
 from tbs_doccheck.models import ELEMENT_IDS
 
 
-def explain(what: Annotated[str, typer.Argument(help="An element id (e.g. tbs_value) or a rule id (e.g. C-NEG-NO).")]) -> None:
+def explain(
+    what: Annotated[str, typer.Argument(help="An element id (e.g. tbs_value) or a rule id (e.g. C-NEG-NO).")],
+) -> None:
     """Say what an element or a rule checks, and why."""
     from tbs_doccheck.checker.patterns import load_patterns
     from tbs_doccheck.resources import element_catalogue
@@ -27,7 +29,11 @@ def explain(what: Annotated[str, typer.Argument(help="An element id (e.g. tbs_va
                    f"such as {', '.join(sorted(index)[:4])}…", err=True)
         raise typer.Exit(EXIT_ERROR)
     typer.echo(f"{what}: {index[what]}")
-    for group, rules in (("section rule", pset.sections), ("target rule", pset.targets), ("ConText rule", pset.context)):
+    for group, rules in (
+        ("section rule", pset.sections),
+        ("target rule", pset.targets),
+        ("ConText rule", pset.context),
+    ):
         for rule in rules:
             if rule.metadata.id == what:
                 typer.echo(f"kind: {group}; category: {rule.category}")

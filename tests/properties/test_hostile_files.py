@@ -103,7 +103,11 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], ErrorCode | None]] = {
     "good-crlf.txt": (lambda: F.txt_bytes(newline="\r\n"), None),
     "good-cr-only.txt": (lambda: F.txt_bytes(newline="\r"), None),
     "good-cp1252-not-utf8.txt": (
-        lambda: F.REPORT_TEXT.replace("Roe", "R\u00f6e").replace("~2 years", "\u201c2 years\u201d \u2013 ok").encode("cp1252"),
+        lambda: (
+            F.REPORT_TEXT.replace("Roe", "R\u00f6e")
+            .replace("~2 years", "\u201c2 years\u201d \u2013 ok")
+            .encode("cp1252")
+        ),
         None,
     ),
     "good-utf16-no-bom.txt": (lambda: F.REPORT_TEXT.encode("utf-16-le"), None),
@@ -289,7 +293,12 @@ def test_a_folder_of_nothing_but_broken_files_still_lists_them_all(tmp_path: Pat
     result = run_cli("check", str(tmp_path), "--format", "jsonl")
     assert result.returncode == 2
     rows = _rows(result.stdout)
-    assert sorted(Path(r["source"]).name for r in rows) == ["binary.hl7", "empty.txt", "text-named.pdf", "truncated.json"]
+    assert sorted(Path(r["source"]).name for r in rows) == [
+        "binary.hl7",
+        "empty.txt",
+        "text-named.pdf",
+        "truncated.json",
+    ]
     assert {r["verdict"] for r in rows} == {"error"}
 
 

@@ -185,7 +185,9 @@ def vv_jsonl(phi_folder: Path) -> subprocess.CompletedProcess[str]:
     return _cli("-vv", "check", str(phi_folder), "--format", "jsonl")
 
 
-def test_the_run_reads_every_file_and_logs_at_debug(phi_folder: Path, vv_jsonl: subprocess.CompletedProcess[str]) -> None:
+def test_the_run_reads_every_file_and_logs_at_debug(
+    phi_folder: Path, vv_jsonl: subprocess.CompletedProcess[str]
+) -> None:
     rows = [json.loads(line) for line in vv_jsonl.stdout.splitlines() if line.strip()]
     assert vv_jsonl.returncode == 2, vv_jsonl.stderr[-2000:]
     by_name: dict[str, list[dict]] = {}

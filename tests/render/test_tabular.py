@@ -1,4 +1,7 @@
-"""CSV, JSON Lines and text output of ``check`` results: unique CSV headers, needs-review shown, spreadsheet-safe cells."""
+"""CSV, JSON Lines and text output of ``check`` results.
+
+Unique CSV headers, needs-review shown, spreadsheet-safe cells.
+"""
 
 from __future__ import annotations
 
