@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## Audit sample_reports/ into $(OUT); exits 0 when the run completed, whatever the verdicts.
 run: install
-	$(BIN)/tbs-doccheck audit sample_reports --out $(OUT) --exit-zero
+	$(BIN)/tbs-doccheck audit sample_reports --out $(OUT) --exit-zero --force
 	@echo "wrote $(OUT)/report.html, results.csv, results.jsonl, summary.json"
 
 ## Run the test suite.
@@ -34,3 +34,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+## report.html at scale: audit 5,000 and 20,000 generated reports, open each page in headless Chromium,
+## print its size and time until usable (targets: 20,000 -> <= 25 MB and <= 2 s; 5,000 -> <= 8 MB).
+.PHONY: html-scale
+html-scale: install
+	$(BIN)/python scripts/html_scale.py

@@ -127,6 +127,15 @@ class Signer(_Frozen):
     credential: str | None = None
 
 
+class Flag(_Frozen):
+    """A clinical consistency flag: the report contradicts itself or a tool it quotes. Never changes the verdict."""
+
+    id: str = Field(description="Stable rule id, e.g. QC-DATE-ORDER (see patterns/flags.json)")
+    severity: Literal["info", "warning"]
+    message: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
 class CheckResult(_Frozen):
     """The checker's answer for one report. Field names are a contract other tools read."""
 
@@ -152,6 +161,7 @@ class CheckResult(_Frozen):
     review_reasons: list[str] = Field(default_factory=list, description="Why a person should look, in plain words")
     tool_version: str
     patterns_version: str
+    flags: list[Flag] = Field(default_factory=list, description="Clinical consistency flags; never change the verdict")
 
 
 class SignerStats(BaseModel):

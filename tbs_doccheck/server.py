@@ -22,15 +22,18 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tbs_doccheck.checker.core import Checker, __version__, get_checker
 from tbs_doccheck.models import CheckResult
-from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef
+from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef, error_message, field_path
 from tbs_doccheck.prebill.data import PrebillRules, load_prebill_rules
 from tbs_doccheck.prebill.engine import prebill
+from tbs_doccheck.readers import DEFAULT_MAX_BYTES
 
 API_KEY_ENV = "TBS_DOCCHECK_API_KEY"
 MAX_BODY_ENV = "TBS_DOCCHECK_MAX_BODY_BYTES"
@@ -39,7 +42,8 @@ REPORTS_DIR_ENV = "TBS_DOCCHECK_REPORTS_DIR"
 TODAY_ENV = "TBS_DOCCHECK_TODAY"
 INSECURE_ENV = "TBS_DOCCHECK_INSECURE_NO_AUTH"
 
-DEFAULT_MAX_BODY_BYTES = 5_000_000
+#: The same limit, in the same unit, as the one ``check`` and ``audit`` put on a report file: 5 MiB.
+DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_BYTES
 DEFAULT_TIMEOUT_S = 30.0
 WORKER_STARTUP_S = 120
 
@@ -65,6 +69,57 @@ class CheckRequest(BaseModel):
     id: StrictStr = Field(default="report", min_length=1, description="Echoed as the result's id")
 
 
+class ErrorDetail(BaseModel):
+    """What went wrong with a request: a stable code to branch on, words for a person, the field at fault."""
+
+    code: str = Field(description="Stable: unauthorized, not_found, method_not_allowed, invalid_json, "
+                      "unsupported_media_type, body_too_large, invalid_request, timeout, internal_error")
+    message: str = Field(description="What went wrong and what to send instead; never echoes the request's text")
+    field: str | None = Field(default=None, description="The request field at fault (list positions count from 1), "
+                              "e.g. lines.1.units; null when the problem is not one field's")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer (4xx and 5xx)."""
+
+    error: ErrorDetail
+
+
+#: The ``error.code`` of each status the service answers with.
+ERROR_CODES = {
+    400: "invalid_json",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    500: "internal_error",
+    503: "timeout",
+}
+
+
+class ApiError(HTTPException):
+    """An HTTP error with the ``error.code`` and ``error.field`` of its JSON body."""
+
+    def __init__(
+        self, status: int, message: str, *, field: str | None = None, code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, message, headers=headers)
+        self.code = code or ERROR_CODES.get(status, "error")
+        self.field = field
+
+
+def error_response(
+    status: int, message: str, *, field: str | None = None, code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """``{"error": {"code", "message", "field"}}`` with ``status``."""
+    detail = ErrorDetail(code=code or ERROR_CODES.get(status, "error"), message=message, field=field)
+    return JSONResponse({"error": detail.model_dump()}, status_code=status, headers=headers)
+
+
 def _key_matches(provided: str | None, expected: str) -> bool:
     # compare_digest on bytes: constant time, and no TypeError on non-ASCII header values.
     return provided is not None and hmac.compare_digest(provided.encode(), expected.encode())
@@ -85,14 +140,79 @@ class _ApiKeyGuard:
             and (path == "/v1" or path.startswith("/v1/"))
             and not _key_matches(Headers(scope=scope).get("x-api-key"), self.api_key)
         ):
-            response = JSONResponse(
-                {"detail": "missing or wrong X-API-Key header"},
-                status_code=401,
+            response = error_response(
+                401,
+                "missing or wrong X-API-Key header: send the key the service was started with "
+                f"({API_KEY_ENV})",
                 headers={"WWW-Authenticate": "ApiKey"},
             )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised while the body streams in, once it is over the limit (an HTTPException, so FastAPI passes it on)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_message(limit))
+
+
+def _too_large_message(limit: int) -> str:
+    return f"the request body is over the service's limit of {limit:,} bytes ({limit / 2**20:.2f} MiB)"
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class _BodyGuard:
+    """Every request body within ``max_body_bytes`` (413, by Content-Length and by bytes counted while it
+    streams), and every ``/v1`` POST sent as JSON (415), each answered in the service's JSON error shape."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.limit = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await error_response(413, _too_large_message(self.limit))(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if scope.get("method") == "POST" and path.startswith("/v1/") and not _is_json(headers.get("content-type")):
+            sent = headers.get("content-type") or "no Content-Type"
+            message = f"send the request body as JSON with the header Content-Type: application/json (got {sent})"
+            await error_response(415, message, field="Content-Type")(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge(self.limit)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except* _BodyTooLarge:
+            if started:
+                raise
+            await error_response(413, _too_large_message(self.limit))(scope, receive, send)
 
 
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
@@ -102,10 +222,27 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
         err = bad_json[0]
         where = err["loc"][-1] if err.get("loc") else "?"
         why = (err.get("ctx") or {}).get("error", "not JSON")
-        return JSONResponse({"detail": f"request body is not valid JSON: {why} (at character {where})"}, 400)
-    # loc/msg/type only: pydantic's "input" would echo report text back (and into any proxy's logs).
-    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
-    return JSONResponse({"detail": detail}, 422)
+        return error_response(400, f"the request body is not valid JSON: {why} (at character {where})")
+    # Where and what only: pydantic's "input" would echo report text back (and into any proxy's logs).
+    problems = []
+    for e in errors:
+        loc = tuple(e.get("loc", ()))
+        where = field_path(loc[1:] if loc[:1] == ("body",) else loc)
+        problems.append((where if loc[1:] else None, f"{'body' if loc == ('body',) else where}: {error_message(e)}"))
+    return error_response(422, "; ".join(m for _, m in problems), field=problems[0][0] if problems else None)
+
+
+def _http_error_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Any HTTPException (ours, FastAPI's, Starlette's 404/405) in the JSON error shape."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, exc.detail, field=exc.field, code=exc.code, headers=exc.headers)
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.method} {request.url.path} (the endpoints are listed at /docs)"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
+    return error_response(exc.status_code, message, headers=exc.headers)
 
 
 def create_app(
@@ -138,14 +275,14 @@ def create_app(
         raise ConfigError("max_body_bytes and timeout_s must be positive")
     rules = load_prebill_rules()
     reports_root = reports_dir.resolve() if reports_dir is not None else None
-    app = FastAPI(
+    # FastAPIOffline: /docs (Swagger UI) and /redoc from assets shipped in the fastapi-offline package, no CDN.
+    app = FastAPIOffline(
         title="tbs-doccheck",
         summary="CPT 77092 documentation checks and 77089-77092 pre-bill review",
         version=__version__,
         lifespan=_lifespan(checker),
-        max_body_size=max_body_bytes,
     )
-    _add_middleware(app, api_key)
+    _add_middleware(app, api_key, max_body_bytes)
     _add_error_handlers(app)
     # /healthz before the /v1 routes: the order the app (and its OpenAPI document) has always listed them in.
     _add_health_route(app, rules)
@@ -167,17 +304,28 @@ def _lifespan(checker: Checker | None) -> Callable[[FastAPI], AbstractAsyncConte
     return lifespan
 
 
-def _add_middleware(app: FastAPI, api_key: str | None) -> None:
-    """Guards the ``/v1`` routes with the API key (``None``: no guard) before any body is read."""
-    app.add_middleware(_ApiKeyGuard, api_key=api_key)
+def _add_middleware(app: FastAPI, api_key: str | None, max_body_bytes: int) -> None:
+    """Guards the ``/v1`` routes with the API key (``None``: no guard) before any body is read, then the body."""
+    app.add_middleware(_BodyGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(_ApiKeyGuard, api_key=api_key)  # added last: runs first
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    """Answers requests that fail validation with :func:`_validation_response` (400 or 422, no input echoed)."""
+    """Every error answered as ``{"error": {"code", "message", "field"}}``, no input echoed."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _http_error_response(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _crashed(request: Request, exc: Exception) -> JSONResponse:
+        # The type only: an exception's text may quote the report.
+        log.error("internal error: %s", type(exc).__name__)
+        return error_response(500, "internal error; no decision was made")
 
 
 async def _run_limited(fn: Callable[[], T], timeout_s: float) -> T:
@@ -200,7 +348,7 @@ async def _run_limited(fn: Callable[[], T], timeout_s: float) -> T:
         # abandon_on_cancel: without it the cancelled await would wait for the thread anyway.
         return await asyncio.wait_for(anyio.to_thread.run_sync(locked, abandon_on_cancel=True), timeout_s)
     except TimeoutError:
-        raise HTTPException(
+        raise ApiError(
             503, f"the request took longer than {timeout_s:g} s; retry later", headers={"Retry-After": "5"}
         ) from None
     except HTTPException:
@@ -208,13 +356,27 @@ async def _run_limited(fn: Callable[[], T], timeout_s: float) -> T:
     except Exception as exc:
         # The type only: an exception's text may quote the report.
         log.error("internal error while checking: %s", type(exc).__name__)
-        raise HTTPException(500, "internal error; no decision was made") from None
+        raise ApiError(500, "internal error; no decision was made") from None
 
 
 def _v1_router(reports_root: Path | None, timeout_s: float, today: date | None = None) -> APIRouter:
     """The ``/v1`` routes: pre-bill decisions and report checks, each under the time limit."""
     # APIKeyHeader only documents the header in OpenAPI; _ApiKeyGuard enforces it before the body is read.
-    v1 = APIRouter(prefix="/v1", dependencies=[Security(APIKeyHeader(name="X-API-Key", auto_error=False))])
+    v1 = APIRouter(
+        prefix="/v1",
+        dependencies=[Security(APIKeyHeader(name="X-API-Key", auto_error=False))],
+        responses={
+            status: {"model": ErrorResponse, "description": description}
+            for status, description in (
+                (400, "The body is not valid JSON"),
+                (401, "Missing or wrong X-API-Key"),
+                (413, "The body is over the size limit"),
+                (415, "The body was not sent as application/json"),
+                (422, "The body does not follow the contract (error.field names where)"),
+                (503, "Over the time limit; retry after Retry-After seconds"),
+            )
+        },
+    )
 
     @v1.post("/prebill", response_model=Decision, summary="Release, hold or review a claim carrying TBS codes")
     async def post_prebill(claim: Claim, request: Request) -> Decision:
@@ -249,10 +411,10 @@ def _add_health_route(app: FastAPI, rules: PrebillRules) -> None:
 def _report_path_inside(path: str, root: Path | None) -> Path:
     """The linked report's real path, which must lie inside ``root`` (symlinks resolved)."""
     if root is None:
-        raise HTTPException(422, "report.path is not accepted by this service; send report.text")
+        raise ApiError(422, "report.path is not accepted by this service; send report.text", field="report.path")
     resolved = (root / path).resolve()  # an absolute path replaces root in the join
     if not resolved.is_relative_to(root):
-        raise HTTPException(422, "report.path must name a file inside the service's reports folder")
+        raise ApiError(422, "report.path must name a file inside the service's reports folder", field="report.path")
     return resolved
 
 

@@ -104,14 +104,76 @@ def test_malformed_requests_get_a_clear_4xx_that_echoes_no_report_text(
 ) -> None:
     response = client.post(path, content=body, headers={**AUTH, "content-type": "application/json"})
     assert response.status_code == status
-    assert says in response.text
+    assert set(response.json()) == {"error"}
+    assert says in response.json()["error"]["message"]
     assert MARKER not in response.text
+
+
+def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    """The service's one error shape: ``{"error": {"code", "message", "field"}}``, as JSON."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "field"}
+    assert (error["code"], error["field"]) == (code, field)
+    assert error["message"]
+    return error
+
+
+def test_every_error_is_answered_as_json_with_a_code_a_message_and_a_field(client: TestClient) -> None:
+    as_json = {**AUTH, "content-type": "application/json"}
+    assert_error(client.post("/v1/check", json={"text": REPORT}), 401, "unauthorized")
+    assert_error(client.get("/v1/nothing-here", headers=AUTH), 404, "not_found")
+    error = assert_error(client.get("/v1/check", headers=AUTH), 405, "method_not_allowed")
+    assert "POST" in error["message"]
+    assert_error(client.post("/v1/check", content=b"{oops", headers=as_json), 400, "invalid_json")
+    big = json.dumps({"text": "x" * 30_000}).encode()
+    assert_error(client.post("/v1/check", content=big, headers=as_json), 413, "body_too_large")
+    bad_units = {**CLAIM, "lines": [{"code": "77092", "units": 0}]}
+    error = assert_error(client.post("/v1/prebill", json=bad_units, headers=AUTH), 422, "invalid_request",
+                         "lines.1.units")
+    assert error["message"] == "lines.1.units: Input should be greater than or equal to 1"
+
+
+def test_a_413_says_the_limit_in_bytes_and_mib(client: TestClient) -> None:
+    big = json.dumps({"text": "x" * 30_000}).encode()
+    error = assert_error(
+        client.post("/v1/check", content=big, headers={**AUTH, "content-type": "application/json"}),
+        413,
+        "body_too_large",
+    )
+    assert "20,000 bytes" in error["message"] and "MiB" in error["message"]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_told_which_content_type_to_send(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {**AUTH, **({"content-type": content_type} if content_type else {})}
+    response = client.post("/v1/check", content=json.dumps({"text": REPORT}).encode(), headers=headers)
+    error = assert_error(response, 415, "unsupported_media_type", "Content-Type")
+    assert "Content-Type: application/json" in error["message"]
+    assert "valid dictionary" not in error["message"]
+
+
+def test_validation_messages_carry_no_pydantic_prefix(client: TestClient) -> None:
+    bad_date = {**CLAIM, "date_of_service": "03/10/2025"}
+    error = assert_error(client.post("/v1/prebill", json=bad_date, headers=AUTH), 422, "invalid_request",
+                         "date_of_service")
+    assert error["message"] == "date_of_service: date must be written YYYY-MM-DD"
+
+
+def test_the_openapi_document_describes_the_error_shape(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    responses = spec["paths"]["/v1/check"]["post"]["responses"]
+    assert {"400", "401", "413", "415", "422", "503"} <= set(responses)
+    assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
 
 
 def test_a_body_over_the_limit_by_content_length_gets_413(client: TestClient) -> None:
     big = json.dumps({"text": "x" * 30_000}).encode()
     headers = {**AUTH, "content-type": "application/json"}
-    assert client.post("/v1/check", content=big, headers=headers).status_code == 413
+    assert_error(client.post("/v1/check", content=big, headers=headers), 413, "body_too_large")
 
 
 def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
@@ -122,14 +184,14 @@ def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
         yield b'"}'
 
     response = client.post("/v1/check", content=chunks(), headers={**AUTH, "content-type": "application/json"})
-    assert response.status_code == 413
+    assert_error(response, 413, "body_too_large")
 
 
 def test_a_request_that_takes_too_long_gets_503(checker: Checker) -> None:
     with TestClient(create_app(KEY, timeout_s=0.001, checker=checker)) as slow:
         started = time.monotonic()
         response = slow.post("/v1/check", json={"text": REPORT * 20}, headers=AUTH)
-    assert response.status_code == 503
+    assert_error(response, 503, "timeout")
     assert response.headers["retry-after"]
     assert time.monotonic() - started < 5
     # The abandoned check may still run: wait for it, then hold the lock long enough that a
@@ -147,7 +209,7 @@ def test_report_paths_must_stay_inside_the_configured_reports_folder(checker: Ch
         outside = c.post("/v1/prebill", json={**CLAIM, "report": {"path": "../outside.txt"}}, headers=AUTH)
         by_id = c.post("/v1/prebill", json={k: v for k, v in CLAIM.items() if k != "report"}, headers=AUTH)
     assert (inside.status_code, inside.json()["decision"]) == (200, "release")
-    assert outside.status_code == 422
+    assert_error(outside, 422, "invalid_request", "report.path")
     assert (by_id.status_code, by_id.json()["decision"]) == (200, "release")
 
 
@@ -288,3 +350,65 @@ def test_the_server_holds_a_bounded_concurrent_load_with_no_errors(server: tuple
     q = statistics.quantiles(latencies, n=100)
     print(f"\nload: {total} requests x{concurrency} concurrent, p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
     assert MARKER not in log_path.read_text()
+
+
+# --------------------------------------------------------------------------------------------
+# The OpenAPI docs in a real browser, with the network off
+# --------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("page_path", "operation_selector"),
+    [("/docs", ".opblock-summary-path"), ("/redoc", "[data-section-id^='tag/'], [data-section-id^='operation/']")],
+)
+def test_the_docs_pages_render_every_operation_with_the_network_off(
+    server: tuple[str, Path], page_path: str, operation_selector: str
+) -> None:
+    """Swagger UI and ReDoc come from the installed package: a hospital network without internet still shows them."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/install-browser.sh installs it)")
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright  # a dev dependency: missing it is a failure
+
+    base, _log = server
+    blocked: list[str] = []
+    requested: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            requested.append(url)
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_loopback)
+            page = context.new_page()
+            page.goto(base + page_path)
+            page.wait_for_selector(operation_selector, timeout=60_000)
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    # ReDoc's "API docs by Redocly" footer asks for its logo; the page renders without it.
+    assert [url for url in blocked if url != "https://cdn.redoc.ly/redoc/logo-mini.svg"] == []
+    for operation in ("/v1/prebill", "/v1/check", "/healthz"):
+        assert operation in text, f"{operation} not shown on {page_path}"
+    assert any(url.endswith("/openapi.json") for url in requested)

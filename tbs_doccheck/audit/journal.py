@@ -16,7 +16,7 @@ log = logging.getLogger("tbs_doccheck.audit.run")
 
 #: Results of the run in progress, one line per finished input file; removed once the outputs are written.
 JOURNAL_NAME = ".journal.jsonl"
-_JOURNAL_FORMAT = 2  # 2: results stored as their JSON Lines text
+_JOURNAL_FORMAT = 3  # 2: results stored as their JSON Lines text; 3: report.html rows as compact data, not HTML
 # Every record line starts so (json.dumps keeps key order), which lets a scan read the
 # source without parsing the whole line.
 _RECORD_START = b'{"source": "'

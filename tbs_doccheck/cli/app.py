@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Annotated
 
 import typer
@@ -11,30 +9,31 @@ import typer
 from tbs_doccheck.cli.audit import audit_command
 from tbs_doccheck.cli.bench import bench_command
 from tbs_doccheck.cli.check import check
+from tbs_doccheck.cli.common import VerboseOption, set_root_verbosity, version_callback, with_verbose_option
 from tbs_doccheck.cli.evaluate import eval_command
 from tbs_doccheck.cli.explain import explain
 from tbs_doccheck.cli.prebill import prebill_command
+from tbs_doccheck.cli.queries import queries_command, recheck_command
 from tbs_doccheck.cli.serve import serve_command
 
 app = typer.Typer(
     name="tbs-doccheck",
     help="Check TBS interpretation reports against the CPT 77092 documentation requirements.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain click-style help and errors, as linters print them: no "<bool>" beside every flag.
+    rich_markup_mode=None,
 )
-
-
-def _setup_logging(verbose: int) -> None:
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 @app.callback()
 def _main(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")] = 0,
+    verbose: VerboseOption = 0,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=version_callback, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
-    _setup_logging(verbose)
+    set_root_verbosity(verbose)
 
 
 app.command()(check)
@@ -44,6 +43,12 @@ app.command("audit")(audit_command)
 app.command("prebill")(prebill_command)
 app.command("serve")(serve_command)
 app.command("bench")(bench_command)
+app.command("queries")(queries_command)
+app.command("recheck")(recheck_command)
+
+# -v/--verbose after the command too (`tbs-doccheck check -v …`), feeding the same logging set-up.
+for _info in app.registered_commands:
+    _info.callback = with_verbose_option(_info.callback)
 
 
 def main() -> None:

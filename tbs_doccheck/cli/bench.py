@@ -28,8 +28,28 @@ def bench_command(
         "--audit-sizes", help="With --audit: comma-separated corpus sizes.")] = "2000,20000",
     audit_rounds: Annotated[int, typer.Option(
         "--audit-rounds", min=1, help="With --audit: rounds per (size, workers); medians shown.")] = 1,
+    spark: Annotated[bool, typer.Option(
+        "--spark", help="Instead: time `audit --engine spark` on local[1] and local[2] against `audit --workers 1/2` "
+        "on one folder, in interleaved rounds (needs the spark extra and Java 17+).")] = False,
+    spark_reports: Annotated[int, typer.Option(
+        "--spark-reports", min=1, help="With --spark: reports in the folder.")] = 20_000,
+    spark_rounds: Annotated[int, typer.Option(
+        "--spark-rounds", min=1, help="With --spark: rounds; medians shown.")] = 3,
 ) -> None:
     """Measure reports/s and MB/s of the bare tokenizer, medspaCy's default pipeline and the checker."""
+    if spark:
+        from tbs_doccheck.bench.spark import render_spark, run_spark_bench
+
+        spark_runs = run_spark_bench(spark_reports, spark_rounds, seed, progress=lambda s: typer.echo(s, err=True))
+        if as_json:
+            typer.echo(json.dumps([{**asdict(r), "label": r.label, "reports_per_s": r.reports_per_s,
+                                    "checking_reports_per_s": r.checking_reports_per_s} for r in spark_runs], indent=2))
+        else:
+            typer.echo(f"audit of {spark_reports:,} .txt reports made from the bench corpus (seed {seed}); "
+                       f"{platform.platform()}")
+            typer.echo(render_spark(spark_runs))
+        sys.stdout.flush()
+        return
     if audit:
         try:
             sizes = [int(x) for x in audit_sizes.split(",") if x.strip()]

@@ -11,14 +11,18 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-# A billing system branches on these without reading the output: 0 release, 1 hold or review.
-from tbs_doccheck.cli.exit_codes import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, fail
-from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef, describe_validation_error
+# A billing system branches on these without reading the output: 0 release, 1 hold or review,
+# 2 unreadable input or a claim in error (PB090), 3 internal error.
+from tbs_doccheck.cli.exit_codes import EXIT_ERROR, EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, fail
+from tbs_doccheck.prebill.contract import Claim, Decision, ReportRef, describe_validation_error, invalid_lines
 from tbs_doccheck.prebill.engine import invalid_claim_decision, prebill, prebill_many
 from tbs_doccheck.prebill.x12 import X12Error, looks_like_x12, parse_837p
 
 
 def _exit_for(decisions: list[Decision]) -> int:
+    """2 when a claim could not be read (decision ``error``), else 0 all released, 1 any held or sent to review."""
+    if any(d.decision == "error" for d in decisions):
+        return EXIT_ERROR
     return EXIT_PASS if all(d.decision == "release" for d in decisions) else EXIT_FAIL
 
 
@@ -50,7 +54,13 @@ def _decide_json(data: bytes, source: Path | None, reports: Path | None, today: 
     try:
         claim = Claim.model_validate(payload)
     except ValidationError as exc:
-        fail(f"the claim does not follow the claim contract: {describe_validation_error(exc)}")
+        problem = describe_validation_error(exc)
+        # Still a decision on stdout, for a billing system that reads only that: decision "error", PB090.
+        typer.echo(f"error: the claim does not follow the claim contract: {problem}", err=True)
+        claim_id = payload.get("claim_id")
+        return invalid_claim_decision(
+            claim_id.strip() if isinstance(claim_id, str) else "", problem, lines=invalid_lines(exc)
+        )
     ref = claim.report
     if ref is not None and ref.path is not None and source is not None and not Path(ref.path).is_absolute():
         # A relative report path is written relative to the claim file, wherever the command runs.
@@ -86,7 +96,10 @@ def prebill_command(
 
     A JSON claim prints one decision; an 837P file prints one per claim (JSON Lines).
 
-    Exit codes: 0 every claim released; 1 any held or sent to review; 2 unreadable input;
+    \b
+    Exit codes: 0 every claim released; 1 any held or sent to review;
+    2 unreadable input, or a claim that does not follow the claim contract
+      (its decision is "error", reason PB090-claim-invalid);
     3 internal error (no decision made).
     """
     source = None if claim == "-" else Path(claim)

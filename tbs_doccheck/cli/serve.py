@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tbs_doccheck.cli.exit_codes import fail
+from tbs_doccheck.readers import DEFAULT_MAX_BYTES
 
 
 def serve_command(
@@ -23,8 +24,13 @@ def serve_command(
         ),
     ] = False,
     max_body_bytes: Annotated[
-        int, typer.Option(envvar="TBS_DOCCHECK_MAX_BODY_BYTES", help="Larger request bodies get 413.", min=1)
-    ] = 5_000_000,
+        int,
+        typer.Option(
+            envvar="TBS_DOCCHECK_MAX_BODY_BYTES",
+            help="Larger request bodies get 413. Default 5 MiB, the limit check and audit put on a report file.",
+            min=1,
+        ),
+    ] = DEFAULT_MAX_BYTES,
     timeout: Annotated[
         float, typer.Option(envvar="TBS_DOCCHECK_TIMEOUT_S", help="Seconds before a request gets 503.", min=0.001)
     ] = 30.0,

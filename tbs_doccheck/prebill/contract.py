@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,6 +22,8 @@ from pydantic import (
 from tbs_doccheck.models import CheckResult
 
 Outcome = Literal["release", "hold", "review"]
+#: A decision's value: an outcome, or ``error`` for a claim that could not be read into the contract (PB090).
+DecisionValue = Literal["release", "hold", "review", "error"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,12 +143,37 @@ class Claim(_Contract):
         return self
 
 
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("lines", 0, "units")`` -> ``lines.1.units``: list positions count from 1, as a decision's ``lines`` do."""
+    return ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in loc) or "claim"
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message for one error without its "Value error, " prefix (the words of our own validators)."""
+    msg = str(error.get("msg", ""))
+    for prefix in _PYDANTIC_PREFIXES:
+        if msg.startswith(prefix):
+            return msg[len(prefix):]
+    return msg
+
+
+def invalid_lines(exc: ValidationError) -> list[int]:
+    """The 1-based claim lines a validation error is about."""
+    return sorted({
+        loc[1] + 1 for e in exc.errors()
+        if len(loc := e["loc"]) > 1 and loc[0] == "lines" and isinstance(loc[1], int)
+    })
+
+
 def describe_validation_error(exc: ValidationError) -> str:
-    """``lines.0.units: Input should be a valid integer; …``: where and what, never the value.
+    """``lines.1.units: Input should be a valid integer; …``: where (lines counted from 1) and what, never the value.
 
     Pydantic's own message carries each bad ``input``, which could put report text in a log.
     """
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'claim'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{field_path(e['loc'])}: {error_message(e)}" for e in exc.errors())
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,8 +205,11 @@ class Versions(_Out):
 class Decision(_Out):
     """The pre-bill answer for one claim. Field names are a contract billing systems read."""
 
-    claim_id: str
-    decision: Outcome
+    claim_id: str = Field(description="The claim's id; as far as it could be read for a claim in error")
+    decision: DecisionValue = Field(
+        description="release, hold or review; error when the claim could not be read into the claim contract "
+        "(reason PB090-claim-invalid: correct the claim data and send it again)"
+    )
     reasons: list[ReasonItem]
     check: CheckResult | None = Field(
         default=None, description="The documentation checker's result when a linked report was checked"

@@ -220,30 +220,38 @@ def _decision(claim: Claim, reasons: list[ReasonItem], check: CheckResult | None
 @rule(
     CLAIM_INVALID,
     outcome="hold",
-    summary="a claim (e.g. one CLM of an 837) could not be read into the claim contract",
+    summary="a claim (e.g. one CLM of an 837) could not be read into the claim contract: decision error, "
+    "the claim held until corrected",
     source="the claim contract (contract.py); X12 005010X222A1 for 837P files",
     runs=False,
 )
-def invalid_claim_decision(claim_id: str, problem: str, *, rules: PrebillRules | None = None) -> Decision:
-    """A hold for a claim that could not be read into the claim contract (e.g. one bad CLM in an 837).
+def invalid_claim_decision(
+    claim_id: str, problem: str, *, lines: Sequence[int] = (), rules: PrebillRules | None = None
+) -> Decision:
+    """The decision for a claim that could not be read into the claim contract (bad JSON claim, bad CLM of an 837).
+
+    Its ``decision`` is ``error`` (the commands exit 2): no rule could judge the claim, which must not go
+    out until its data are corrected, so the reason's outcome is ``hold``.
 
     Args:
-        claim_id: The claim's id as far as it could be read.
-        problem: What was wrong, naming fields and segments, never report text.
+        claim_id: The claim's id as far as it could be read ("" when it could not).
+        problem: What was wrong, naming fields (list positions counted from 1) and segments, never report text.
+        lines: The 1-based claim lines the problem is about.
         rules: Rule data (for its version); the packaged rules when None.
 
     Returns:
-        A ``hold`` decision with reason ``PB090-claim-invalid``.
+        An ``error`` decision with the one reason ``PB090-claim-invalid``.
     """
     rules = rules or load_prebill_rules()
     reason = ReasonItem(
         rule_id=CLAIM_INVALID,
         outcome="hold",
         message=f"The claim could not be read for pre-bill review: {problem}. Correct the claim data.",
+        lines=list(lines),
     )
     return Decision(
         claim_id=claim_id,
-        decision="hold",
+        decision="error",
         reasons=[reason],
         versions=Versions(tool=__version__, prebill_rules=rules.version),
     )

@@ -75,14 +75,26 @@ def render_json(results: Iterable[CheckResult]) -> Iterator[str]:
     yield "\n]\n"
 
 
-def render_text_one(r: CheckResult) -> str:
-    """A linter-style block for one result: verdict line, then one line per unmet element."""
+#: ANSI colours of the text format on a terminal (``check`` decides when: never piped, never with NO_COLOR).
+_ANSI = {"PASS": "32", "FAIL": "1;31", "ERROR": "1;31", "MISSING": "31", "NEEDS REVIEW": "33"}
+
+
+def _paint(word: str, colour: bool) -> str:
+    return f"\x1b[{_ANSI[word]}m{word}\x1b[0m" if colour else word
+
+
+def render_text_one(r: CheckResult, *, quiet: bool = False, colour: bool = False) -> str:
+    """A linter-style block for one result: verdict line, one line per element, review reasons, consistency flags.
+
+    ``quiet`` leaves out the elements that are met; ``colour`` marks PASS, FAIL, MISSING and ERROR with ANSI colours.
+    """
     where = r.source or r.id
     if r.position:
         where += f"#{r.position}"
     if r.verdict == "error":
-        return f"{where}: ERROR {r.error_code.value if r.error_code else ''} {r.error}\n"
-    head = f"{where}: {r.verdict.upper()}" + ("  NEEDS REVIEW" if r.needs_review else "")
+        return f"{where}: {_paint('ERROR', colour)} {r.error_code.value if r.error_code else ''} {r.error}\n"
+    head = f"{where}: {_paint(r.verdict.upper(), colour)}" + (
+        f"  {_paint('NEEDS REVIEW', colour)}" if r.needs_review else "")
     if r.tbs_value is not None:
         head += f"  TBS {r.tbs_value:g}"
     if r.signer:
@@ -90,20 +102,25 @@ def render_text_one(r: CheckResult) -> str:
     lines = [head]
     for e in ELEMENT_IDS:
         el = r.elements[e]
-        mark = "ok " if el.satisfied else "MISSING"
+        if quiet and el.satisfied:
+            continue
+        mark = "ok     " if el.satisfied else _paint("MISSING", colour)
         lines.append(f"  {mark:7} {e:16} {el.reason}")
     lines += [f"  review  {why}" for why in r.review_reasons]
+    lines += [f"  flag    {f.id} ({f.severity}): {f.message}" for f in r.flags]
     return "\n".join(lines) + "\n"
 
 
-def render_text(results: Iterable[CheckResult]) -> Iterator[str]:
-    """Human-readable blocks followed by a one-line summary."""
+def render_text(results: Iterable[CheckResult], *, quiet: bool = False, colour: bool = False) -> Iterator[str]:
+    """Human-readable blocks followed by a one-line summary; ``quiet``: only failing and unreadable reports' blocks."""
     counts = {"pass": 0, "fail": 0, "error": 0}
     for r in results:
         counts[r.verdict] += 1
-        yield render_text_one(r)
+        if not (quiet and r.verdict == "pass"):
+            yield render_text_one(r, quiet=quiet, colour=colour)
     total = sum(counts.values())
-    yield f"\n{total} report(s): {counts['pass']} pass, {counts['fail']} fail, {counts['error']} error\n"
+    gap = "\n" if (total - counts["pass"] if quiet else total) else ""  # no blank line after nothing
+    yield f"{gap}{total} report(s): {counts['pass']} pass, {counts['fail']} fail, {counts['error']} error\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "jsonl": render_jsonl, "csv": render_csv}

@@ -495,9 +495,10 @@ def test_the_decision_json_carries_the_contract_fields(checker: Checker) -> None
     assert payload["versions"]["checker_patterns"] == payload["check"]["patterns_version"]
 
 
-def test_an_unreadable_837_claim_is_held() -> None:
-    result = invalid_claim_decision("X1", "service line 1: SV104 units '1.5' is not a whole number")
-    assert (result.decision, rule_ids(result)) == ("hold", [CLAIM_INVALID])
+def test_an_unreadable_837_claim_is_an_error_decision_whose_reason_holds_it() -> None:
+    result = invalid_claim_decision("X1", "service line 1: SV104 units '1.5' is not a whole number", lines=[1])
+    assert (result.decision, rule_ids(result)) == ("error", [CLAIM_INVALID])
+    assert (result.reasons[0].outcome, result.reasons[0].lines) == ("hold", [1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,7 +610,6 @@ def test_the_command_exits_0_on_release_and_1_on_hold_or_review(
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
-        (["prebill", str(CLAIMS / "invalid_units.json")], "lines.0.units"),
         (["prebill", str(CLAIMS / "not_json.json")], "valid JSON (line 2"),
         (["prebill", str(CLAIMS / "no_such_claim.json")], "cannot read"),
         (["prebill", str(CLAIMS / "out_of_scope.json"), "--reports", str(CLAIMS / "nope")], "--reports"),
@@ -620,6 +620,17 @@ def test_the_command_exits_2_on_bad_input(args: list[str], complaint: str) -> No
     assert result.exit_code == 2
     assert result.stdout == ""
     assert complaint in result.stderr
+
+
+def test_an_invalid_claim_still_gets_an_error_decision_on_stdout_and_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["prebill", str(CLAIMS / "invalid_units.json")])
+    assert result.exit_code == 2
+    decision = json.loads(result.stdout)
+    assert (decision["claim_id"], decision["decision"]) == ("C-BAD", "error")
+    (reason,) = decision["reasons"]
+    assert (reason["rule_id"], reason["outcome"], reason["lines"]) == (CLAIM_INVALID, "hold", [1])
+    assert "lines.1.units: Input should be a valid integer" in reason["message"]
+    assert "lines.1.units" in result.stderr
 
 
 def test_the_command_reads_a_claim_from_stdin() -> None:

@@ -246,11 +246,11 @@ def test_an_837_without_a_reports_folder_holds_the_interpretation_claims() -> No
     assert [r["rule_id"] for r in decisions[1]["reasons"]] == ["PB016-calculation-without-dxa"]
 
 
-def test_an_unreadable_claim_is_held_and_the_rest_still_decided() -> None:
+def test_an_unreadable_claim_is_an_error_decision_and_the_rest_still_decided() -> None:
     code, decisions = run_cli(str(X12 / "bad_units.837"))
-    assert code == 1
+    assert code == 2
     assert [(d["claim_id"], d["decision"], d["reasons"][0]["rule_id"]) for d in decisions] == [
-        ("TBS4001", "hold", "PB090-claim-invalid"),
+        ("TBS4001", "error", "PB090-claim-invalid"),
         ("TBS4002", "release", "PB001-out-of-scope"),
     ]
     assert "SV104 units '1.5'" in decisions[0]["reasons"][0]["message"]

@@ -302,15 +302,15 @@ def test_a_folder_of_nothing_but_broken_files_still_lists_them_all(tmp_path: Pat
     assert {r["verdict"] for r in rows} == {"error"}
 
 
-def test_paths_given_one_by_one_that_do_not_exist_are_errors_too(tmp_path: Path) -> None:
+def test_paths_given_one_by_one_that_do_not_exist_are_a_usage_error_naming_them(tmp_path: Path) -> None:
+    """A mistyped path stops the run before anything is checked or written (issue 14); a dangling link in a
+    folder is still an E001 row (the hostile folder above)."""
     good = tmp_path / "good.txt"
     good.write_bytes(F.txt_bytes())
     result = run_cli("check", str(tmp_path / "missing.txt"), str(good), str(tmp_path / "nope"), "--format", "jsonl")
     assert result.returncode == 2, result.stderr
-    rows = {Path(r["source"]).name: r for r in _rows(result.stdout)}
-    assert rows["missing.txt"]["error_code"] == ErrorCode.NOT_FOUND.value
-    assert rows["nope"]["error_code"] == ErrorCode.NOT_FOUND.value
-    assert rows["good.txt"]["verdict"] == "pass"
+    assert result.stdout == ""
+    assert str(tmp_path / "missing.txt") in result.stderr and str(tmp_path / "nope") in result.stderr
 
 
 # --------------------------------------------------------------------------- were bugs (fixed)

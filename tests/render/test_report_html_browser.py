@@ -1,4 +1,4 @@
-"""report.html in a real headless Chromium: filters work, evidence is highlighted, nothing is fetched."""
+"""report.html in a real headless Chromium: filters work, opened reports show their evidence, nothing is fetched."""
 
 from __future__ import annotations
 
@@ -79,6 +79,14 @@ def page(browser, audited):  # type: ignore[no-untyped-def]
     context.close()
 
 
+def open_all(page) -> None:  # type: ignore[no-untyped-def]
+    """Opens every report on the table's page and waits until each one's text and evidence are rendered."""
+    page.click("#expand")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('tbody.report .detail-body')).every(b => b.dataset.done)"
+    )
+
+
 def visible_reports(page) -> list[dict]:  # type: ignore[no-untyped-def]
     return page.eval_on_selector_all(
         "tbody.report",
@@ -120,6 +128,7 @@ def test_choosing_a_missing_element_shows_only_the_reports_missing_it(page, audi
 
 def test_every_evidence_span_is_highlighted_with_exactly_its_words(page, audited) -> None:  # type: ignore[no-untyped-def]
     _html, rows = audited
+    open_all(page)
     for row in rows:
         spelled = page.evaluate(
             """id => {
@@ -140,6 +149,8 @@ def test_every_evidence_span_is_highlighted_with_exactly_its_words(page, audited
 
 def test_elements_have_their_own_colours_and_rejected_mentions_are_struck_with_a_reason(page) -> None:  # type: ignore[no-untyped-def]
     body = 'tbody.report[data-id="pass-1"]'
+    page.click(f"{body} summary")
+    page.wait_for_selector(f"{body} pre.report-text mark")
     colours = {
         element: page.eval_on_selector(
             f"{body} mark.el-{element}:not(.rej)", "m => getComputedStyle(m).backgroundColor"
