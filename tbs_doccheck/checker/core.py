@@ -58,7 +58,7 @@ class Checker:
             for eid, f in found.elements.items()
         }
         review_reasons = [f"{eid}: {why}" for eid, f in found.elements.items() for why in f.review]
-        return CheckResult(
+        result = CheckResult(
             id=report_id,
             source=source,
             position=position,
@@ -74,6 +74,9 @@ class Checker:
             review_reasons=review_reasons,
             **self.versions,
         )
+        from tbs_doccheck.flags import flags_for  # cheap: a few regexes and one small JSON file, read once
+
+        return result.model_copy(update={"flags": flags_for(result, original if original is not None else doc.text)})
 
     def error_result(self, report: ReportInput) -> CheckResult:
         """The ``verdict: "error"`` result for an input that could not be read."""
