@@ -92,6 +92,18 @@ class TbsValueRules(_Strict):
     value: RegexRule
     gap_stop: RegexRule
     gap_reference: RegexRule
+    #: Words that make a number an estimate rather than a measurement ("a TBS around 1.2").
+    hypothetical: RegexRule
+    #: The same, right after the number ("1.2 would be expected").
+    hypothetical_after: RegexRule
+    #: The same, in the clause before the TBS word ("one would expect a TBS of 1.2").
+    hypothetical_before: RegexRule
+    #: A dictated correction between two numbers ("1.198 scratch that 1.298").
+    correction: RegexRule
+    #: A switch from an earlier number to the current one ("previously 1.301 in 2023, now 1.255").
+    current_switch: RegexRule
+    #: A region or year written just before the TBS word ("L1-L4 TBS 1.255").
+    lead: RegexRule
     min_value: float
     max_value: float
     max_gap_chars: int = Field(gt=0, le=400)
