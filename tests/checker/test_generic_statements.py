@@ -57,10 +57,11 @@ def test_a_ticked_option_or_a_statement_about_her_counts(checker: Checker, risk:
     [
         "Thank you kindly for referring this patient.\n",
         "Many thanks for the consultation request.\n",
+        "Thank you once again for this kind referral.\n",
         "Guidance note: the society recommends therapy for women whose hip probability is 3 % or more.\n",
         "Treatment should be considered in men over 70 with a T-score of -2.5 or lower.\n",
     ],
-    ids=["thanks-for-referring", "thanks-for-request", "society-guideline", "population-should"],
+    ids=["thanks-for-referring", "thanks-for-request", "thanks-again", "society-guideline", "population-should"],
 )
 def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan: str) -> None:
     result = checker.check_text(_report(plan=plan))
