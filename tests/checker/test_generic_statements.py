@@ -95,3 +95,30 @@ def test_a_birth_or_guideline_year_does_not_make_the_current_study_history(
 ) -> None:
     text = "BONE HEALTH NOTE\nExam date: 2025-02-11\n" + line + "TBS (L1-L4): 1.244\n" + RISK + PLAN + SIGN
     assert checker.check_text(text).elements["imaging_source"].satisfied is counts
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Empfehlung / Recommendation: Vitamin D3 1000 IE taeglich, Sturzprophylaxe.\n",
+        "Recommandations / Recommendations : vitamin D supplement, calcium.\n",
+        "Recomendación / Plan: calcium and vitamin D.\n",
+    ],
+    ids=["german-english", "french-english", "spanish-english"],
+)
+def test_a_bilingual_plan_heading_opens_the_plan_section(checker: Checker, plan: str) -> None:
+    assert checker.check_text(_report(plan=plan)).elements["recommendations"].satisfied
+
+
+@pytest.mark.parametrize(
+    ("risk", "counts"),
+    [
+        ("Her TBS-adjusted probabilities are 24 % for major osteoporotic\nfracture and 4.2 % for hip fracture.\n", True),
+        ("Treatment is advised when the probability is ≥ 20 % for major osteoporotic fracture.\n", False),
+    ],
+    ids=["number-before-type", "threshold"],
+)
+def test_a_probability_written_before_its_fracture_type_is_an_assessment(
+    checker: Checker, risk: str, counts: bool
+) -> None:
+    assert checker.check_text(_report(risk=risk)).elements["fracture_risk"].satisfied is counts
