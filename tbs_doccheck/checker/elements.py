@@ -696,6 +696,17 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
             later or any(abs(fm.start_char - marker.start_char) <= 200 for fm in final_before)))
         if not cleared:
             blocking.append(marker)
+    # An addendum after the signature with no signing statement of its own is unsigned: when it carries the TBS,
+    # the risk or the plan, the interpretation is not attested (elements.md, Document parts).
+    last_statement = max(s.start_char for s in sig_spans)
+    for head in _ADDENDUM_HEAD.finditer(r.text, span.end_char):
+        if last_statement < head.start() and _ADDENDUM_HOLDS.search(r.text, head.start(), head.start() + 2000):
+            rej.append(Evidence(text=head.group(0).strip(), start=head.start(), end=head.end(), section=r.section_name(span),
+                                rule_id="G-ADDENDUM-UNSIGNED", reason="an addendum after the signature is not signed"))
+            reason = (f"An addendum after {f.name or 'the'}'s signature carries no signature of its own "
+                      f"('{_one_line(head.group(0))}'); its findings are not attested.")
+            return (ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED]),
+                    Signer(name=f.name or "", credential=f.credential), "unsigned")
     if blocking:
         m = blocking[0]
         rej.append(Evidence(text=r.text[m.start_char:m.end_char], start=m.start_char, end=m.end_char,
@@ -718,6 +729,12 @@ _PRIOR_REPORT = re.compile(r"\b(?:prior|previous|earlier|outside|comparison|old)
 def _line_of(text: str, pos: int) -> str:
     end = text.find("\n", pos)
     return text[line_start_of(text, pos) : len(text) if end == -1 else end]
+
+
+#: An addendum's heading line, and what makes one hold the interpretation (value, risk or plan).
+_ADDENDUM_HEAD = re.compile(r"^[^\w\n]{0,10}(?:addendum|amendment)\b[^\n]{0,80}", re.IGNORECASE | re.MULTILINE)
+_ADDENDUM_HOLDS = re.compile(r"\b(?:tbs|trabecular|frax|fracture|risk|recommend\w*|plan|therap\w*|treat\w*|dxa|dexa)\b",
+                             re.IGNORECASE)
 
 
 #: A not-final marker about a trainee's read or the attending's review ("Attending review: pending").

@@ -56,6 +56,16 @@ SIGNED = [
           "Kofi Asante", "MD"),
     _case("a date line under the signature is not a second statement",
           "Electronically signed by Kofi Asante, MD\nSigned on: 02/03/2025 10:15\n", "Kofi Asante", "MD"),
+    _case("a rule line between the name and the dated statement",
+          "Kofi Asante, MD\n------------------------------\nElectronically signed 02/03/2025\n", "Kofi Asante", "MD"),
+    _case("a signing statement in angle brackets", "<Electronically signed by Kofi Asante, MD> 02/03/25 1015\n",
+          "Kofi Asante", "MD"),
+    _case("a credential in parentheses", "Electronically signed by Dr. Kofi Asante (MD) 02/03/2025\n", "Kofi Asante", "MD"),
+    _case("a doctor and a role in a block above the statement", "Dr Ines Kaur\nRadiologist\nElectronically signed 3/2/2025\n",
+          "Ines Kaur", None),
+    _case("a signed addendum after the signed report",
+          "Electronically signed by Kofi Asante, MD 02/03/2025\n\nADDENDUM 02/05/2025: TBS confirmed at 1.236 on re-analysis.\n"
+          "Electronically signed by Kofi Asante, MD 02/05/2025\n", "Kofi Asante", "MD"),
 ]
 
 
@@ -162,6 +172,17 @@ def test_a_signature_not_given_by_a_qualified_professional_fails(checker: Checke
     assert r.missing == ["signature"]
 
 
+def test_a_signer_read_from_the_line_under_a_bare_statement_passes_but_asks_for_a_review(checker: Checker) -> None:
+    r = checker.check_text(report("Electronically signed 02/03/2025 10:41\nInterpreting physician: Ann Low, MD\n"))
+    assert r.verdict == "pass" and r.elements["signature"].needs_review
+
+
+def test_a_technologist_before_the_statement_is_its_signer_even_with_a_physician_below(checker: Checker) -> None:
+    block = "Technologist: Dana Cole, CDT - electronically signed 05/05/2025 10:41\nInterpreting physician: Ann Low, MD\n"
+    r = checker.check_text(report(block))
+    assert not r.elements["signature"].satisfied and "staff" in r.elements["signature"].reason
+
+
 def test_the_attending_is_the_signer_when_a_fellow_and_the_attending_both_sign(checker: Checker) -> None:
     block = ("Electronically signed by Kim Lee, MD (Body Imaging Fellow) 02/03/2025 09:00\n"
              "I have reviewed the images with the fellow and concur.\n"
@@ -206,6 +227,10 @@ REPORT_NOT_FINAL = [
           "PRELIMINARY REPORT\nElectronically signed by Dr Ann Low MBBS, Consultant Radiologist, 02/03/2025\n"),
     _case("a result status line", "Result status: Preliminary result\n" + SIGN),
     _case("an unsigned addendum after the signature", SIGN + "ADDENDUM 02/05/2025 (unsigned): TBS corrected to 1.290.\n"),
+    _case("an addendum with no signature of its own that changes the plan",
+          SIGN + "\nAmendment 02/06/2025: recommendation changed to start alendronate.\n"),
+    _case("a provisional report awaiting verification", "PROVISIONAL REPORT - awaiting consultant verification\n" + SIGN),
+    _case("an unticked signature box", "[ ] Electronically signed by Ann Low, MD\n"),
 ]
 
 

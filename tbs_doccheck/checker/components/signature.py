@@ -10,7 +10,8 @@ places, read in this order:
 * before the signing words on the same line ("Attending: Jane Roe, MD — electronically signed …");
 * the signature block above it: a name/credential line up to three lines up, with only short role or
   department lines between and no blank line ("Jane Roe, MD / Radiology / Electronically signed <date>");
-* the next line, when it holds a name with a credential.
+* the next line, when it holds a name with a credential; a signer read there is flagged for review,
+  since the layout leaves it open whether that line answers the statement.
 
 The signer is then judged on the closed list of qualified credentials and on the role words around
 them (the rest of the signer's line, the block's role lines): technologist, trainee, proxy signatures
@@ -62,7 +63,7 @@ _TOKEN = re.compile(
     r"M\.?\s?B\.?,?\s?(?:B\.?\s?S|C[Hh]\.?\s?B|B\.?\s?C[Hh](?:\.?\s?B\.?\s?A\.?\s?O)?)\.?(?=[\s,;)]|\Z)"
     r"|B\.?\s?M\.?\s?(?:B\.?\s?S|B\.?\s?C[Hh])\.?(?=[\s,;)]|\Z)"
     r"|M\.\s?D\.|D\.\s?O\."
-    r"|[^\s,;|]+(?:\s?\([A-Za-z]{1,3}\))*"
+    r"|[^\s,;|]+(?:\([A-Za-z]{1,3}\))*"
 )
 # A credential-shaped word (capitals, maybe dots or a hyphen): "MPAS", "DMRD", "F.A.C.R.".
 _CRED_LIKE = re.compile(r"\A(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Za-z.()/-]{1,11}\Z")
@@ -76,7 +77,7 @@ _DATE_LEAD = re.compile(
     r"\A[\s,;:|*\-–—]{0,12}(?:(?:on|at|dated?|date|time)\b[\s:]{0,6})?"
     r"(?:\d{1,4}[/.\-][\dOo]{1,2}[/.\-][\dOo]{2,4}|\d{1,2}\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s\d{4}"
     r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s\d{1,2},?\s\d{4})"
-    r"(?:[\s,]{1,3}(?:at\s)?\d{1,2}[:h.]?\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?:\s[A-Z]{2,4}\b)?)?",
+    r"(?:[\s,]{1,3}(?:at\s)?\d{1,2}[:h.]?\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?:\s(?:[A-Z]{1,2}[SD]T|UTC|GMT|CEST|CET|BST|IST|AEST|AEDT|NZST)\b)?)?",
     re.IGNORECASE,
 )
 _PUNCT_LEAD = re.compile(r"\A[\s:\-–—|,*>]{0,12}")
@@ -100,6 +101,7 @@ _BLANK = re.compile(r"\A[\s:\-–—|]{0,12}(?:_{2,}|\[[^\]\n]{0,30}\]|\{\{|\*{2
 # ("… MD (Attending) after review of the fellow's read").
 _REST_END = re.compile(r"[.;!?](?:\s|\Z)|\b(?:after|following|upon|with|regarding|because|who|which)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|\Z)|\n")
+_HAS_WORD = re.compile(r"[^\W_]")
 _SIGNER_WINDOW = 200  # signer, credentials and role sit right beside the signing words
 _BLOCK_LINES = 3  # how far up a signature block's name/credential line may sit
 _SHORT_LINE_WORDS = 8  # a role or department line of a signature block is short
@@ -111,6 +113,18 @@ _AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "r
 _FILLER = frozenset({"this", "is", "a", "an", "the", "it", "was", "has", "been", "be", "yet", "still", "currently",
                      "now", "only", "and", "or", "as", "of", "at", "present", "time"})
 _KIND_ORDER = ("trainee", "staff", "qualified", "unqualified", "other")
+
+
+def _tidy_credential(raw: str) -> str:
+    """A credential as written, without the brackets and punctuation around it ("(MD)", "MD>", "PA-C,")."""
+    raw = raw.strip(" ,;:<>[]{}")
+    if raw.startswith("(") and raw.endswith(")") and raw.count("(") == 1:
+        raw = raw[1:-1]  # "Jane Roe (MD)"
+    while raw.endswith(")") and raw.count(")") > raw.count("("):
+        raw = raw[:-1]  # "(Jane Roe, MD)"
+    while raw.startswith("(") and raw.count("(") > raw.count(")"):
+        raw = raw[1:]
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +143,8 @@ class SignatureFinding:
         attending: The statement is an attending's (attestation wording or role nearby).
         start: Offset where the statement (or the signer's name, when it stands before it) starts.
         end: Offset where the statement or the signer's credentials end.
-        review: Why the signer's qualification cannot be told from the text, or None.
+        review: Why a person should look at this signer (a bare "Dr.", a signer read from the line under the
+            statement), or None.
     """
 
     rule_id: str
@@ -227,7 +242,7 @@ class SignatureFinder:
         return None
 
     def _credential_kind(self, token: str) -> str | None:
-        raw = token.strip(",;:")
+        raw = _tidy_credential(token)
         if not raw or (raw.islower() and raw in _AMBIGUOUS_LOWER):
             return None
         n = self._norm(raw)
@@ -291,7 +306,7 @@ class SignatureFinder:
                 name = name[:-1]
             if all(w.strip(".,").lower() in self.not_name for w in name_words):
                 name = None  # "Interpreting Radiologist", "Radiology Department": a role, not a person
-        credential = seg[creds_start:creds_end].strip(" ,;") if creds_start is not None else None
+        credential = _tidy_credential(seg[creds_start:creds_end]) if creds_start is not None else None
         if name is None and credential is None:
             return None
         end = pos + (creds_end if creds_end is not None else (name_end or offset))
@@ -407,13 +422,14 @@ class SignatureFinder:
         return person, label_text
 
     def _locate(self, text: str, m_start: int, m_end: int, attest_starts: list[int]
-                ) -> tuple[_Person | None, str, str, int, bool]:
+                ) -> tuple[_Person | None, str, str, int, bool, bool]:
         """Find the signer of the statement at ``m_start:m_end``.
 
         Returns (person, role text on the signer's own lines, a role line under the statement, span start,
-        continuation).
+        continuation, below).
 
-        ``continuation`` is True when the statement is only the date line of the signature right above it.
+        ``continuation`` is True when the statement is only the date line of the signature right above it;
+        ``below`` when the signer was read from the line under a statement that did not end in "by"/":".
         """
         line_start, line_end = self._line_bounds(text, m_start)[0], self._line_bounds(text, m_end)[1]
         person, dangling, need, date_end, lead_role = self._forward(text, m_end, line_end)
@@ -422,7 +438,7 @@ class SignatureFinder:
         prefix_label = (label.group(1) or "") if label and label.end() == len(prefix) else ""
         if person is not None and (person.identified or (person.name and not need) or (person.credential and not need)):
             own = " ".join((prefix_label, lead_role, person.rest))
-            return person, own, self._role_line_after(text, line_end, attest_starts), m_start, False
+            return person, own, self._role_line_after(text, line_end, attest_starts), m_start, False, False
         statement_rest = text[date_end:line_end]
 
         def has_attestation(start: int, end: int) -> bool:
@@ -430,10 +446,14 @@ class SignatureFinder:
             return i < len(attest_starts) and attest_starts[i] < end
 
         def next_line(need_id: bool) -> tuple[_Person | None, str]:
-            if line_end >= len(text):
-                return None, ""
-            n_start, n_end = line_end + 1, text.find("\n", line_end + 1)
-            n_end = len(text) if n_end == -1 else n_end
+            n_end = line_end
+            for _ in range(2):  # past one rule line ("________", "-----")
+                if n_end >= len(text):
+                    return None, ""
+                n_start, n_end = n_end + 1, text.find("\n", n_end + 1)
+                n_end = len(text) if n_end == -1 else n_end
+                if _HAS_WORD.search(text, n_start, n_end):
+                    break
             if has_attestation(n_start, n_end):
                 return None, ""
             p, lab = self._other_line(text, n_start, n_end, cased=need_id)
@@ -444,12 +464,12 @@ class SignatureFinder:
         if dangling:
             p, role = next_line(need_id=False)
             if p is not None:
-                return p, role, "", m_start, False
+                return p, role, "", m_start, False, False
         # Before the signing words on the same line: "Attending: Jane Roe, MD — electronically signed …"; when an
         # earlier statement holds that line ("Report finalised by Jane Roe, MD (electronic signature)") this one
         # only repeats it.
         if has_attestation(line_start, m_start):
-            return None, "", "", m_start, True
+            return None, "", "", m_start, True, False
         if prefix.strip():
             lab = _LABEL.match(prefix)
             lab_text = (lab.group(1) or "") if lab else ""
@@ -461,7 +481,7 @@ class SignatureFinder:
                 p = self._read_person(text, line_start + bys[-1].end(), m_start) if bys else p
                 lab_text = prefix[: bys[-1].start()] if bys else lab_text
             if p is not None and p.identified and len(text[p.end:m_start].split()) <= 4:
-                return p, " ".join((lab_text, text[p.end:m_start], statement_rest)), "", p.start, False
+                return p, " ".join((lab_text, text[p.end:m_start], statement_rest)), "", p.start, False, False
         # The signature block above: "Jane Roe, MD / Radiology / Electronically signed <date>".
         between: list[str] = []
         k = line_start
@@ -473,13 +493,16 @@ class SignatureFinder:
             line = text[p_start:p_end]
             if not line.strip():
                 break
+            if not _HAS_WORD.search(line):
+                k = p_start  # a rule line inside the block ("Jane Roe, MD / ------ / Electronically signed …")
+                continue
             if has_attestation(p_start, p_end):
                 if not between and person is None:
-                    return None, "", "", m_start, True  # "Signed on: <date>" under "Electronically signed by: …"
+                    return None, "", "", m_start, True, False  # "Signed on: <date>" under "Electronically signed by: …"
                 break
             p, lab_text = self._other_line(text, p_start, p_end)
             if p is not None and p.identified:
-                return p, " ".join((lab_text, p.rest, *between, statement_rest)), "", p.start, False
+                return p, " ".join((lab_text, p.rest, *between, statement_rest)), "", p.start, False, False
             if len(line.split()) > _SHORT_LINE_WORDS or lab_text:
                 break
             between.append(line)
@@ -487,9 +510,9 @@ class SignatureFinder:
         if not dangling:
             p, role = next_line(need_id=True)
             if p is not None:
-                return p, role, "", m_start, False
+                return p, " ".join((role, statement_rest)), "", m_start, False, True
         # Nothing better: what followed the signing words (a name without a credential, or nothing).
-        return person, " ".join((prefix_label, person.rest if person else "", statement_rest)), "", m_start, False
+        return person, " ".join((prefix_label, person.rest if person else "", statement_rest)), "", m_start, False, False
 
     def _role_line_after(self, text: str, line_end: int, attest_starts: list[int]) -> str:
         """The line under a signing statement when it is a short role line ("Consultant Radiologist")."""
@@ -582,6 +605,7 @@ class SignatureFinder:
             in_match = self.proxy.search(m.group(0))
             after_proxy = None if in_match else self.proxy.match(after, lead_ws)
             proxy_at = bool(in_match or after_proxy)
+            below = False
             if negated:
                 person, own, extra, start, continuation = None, "", "", m.start(), False
             elif proxy_at:
@@ -591,13 +615,16 @@ class SignatureFinder:
                 start, continuation = m.start(), False
                 own, extra = (person.rest if person else ""), self._role_line_after(text, line_end, attest_starts)
             else:
-                person, own, extra, start, continuation = self._locate(text, m.start(), m.end(), attest_starts)
+                person, own, extra, start, continuation, below = self._locate(text, m.start(), m.end(), attest_starts)
             if continuation:
                 continue
             role = " ".join((own, extra))
             kind, review = self._classify(person, own, extra, proxy_at)
             if proxy_at and person is None:
                 kind = "proxy"
+            if below and kind == "qualified":
+                review = ("the signing statement names no one; its signer was read from the line under it "
+                          f"({', '.join(x for x in (person.name, person.credential) if x) if person else ''})")
             ctx_end = text.find("\n", m.end(), m.end() + _SIGNER_WINDOW)
             ctx_line = text[max(line_start, m.start() - _SIGNER_WINDOW) : ctx_end if ctx_end != -1 else min(len(text), m.end() + _SIGNER_WINDOW)]
             attending = bool(self.attending.search(ctx_line) or self.attending.search(role)
