@@ -469,7 +469,8 @@ def _value_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None:
     if why:
         return why
     dated = r.rx.dated_after_value.match(r.text, cand.value_end)
-    years = [(m.start(), m.end()) for m in r.rx.year.finditer(r.text, span.start_char, cand.value_start)]
+    since = max(span.start_char, cand.current_from or 0)  # years before a switch ("…in 2023, now 1.255") are the earlier value's
+    years = [(m.start(), m.end()) for m in r.rx.year.finditer(r.text, since, cand.value_start)]
     if dated:
         years.append((dated.start(1), dated.end(1)))
     for s, e in years:
@@ -491,16 +492,21 @@ def _context_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None
     """:meth:`_Reader.rejection` for a TBS value, read where the value sits.
 
     For a value the text switches to ("previously 1.301, now 1.255") history words written before
-    the switch describe the earlier number, not this one. An OBX segment's units and range fields
-    ("{index}") are not template placeholders.
+    the switch describe the earlier number, not this one; a table cell is judged by its own row, not
+    by header words above it. An OBX segment's units and range fields ("{index}") and JSON braces are
+    not template placeholders.
     """
-    if cand.layout != "obx" and r.placeholder(span):
+    if cand.layout not in ("obx", "fhir") and r.placeholder(span):
         return "a blank template placeholder"
     policy = r.rules.elements["tbs_value"]
     pos = cand.current_from
+    # A table cell's study is its column's or row's: words in the header lines above say nothing more.
+    row = r.text.rfind("\n", 0, cand.value_start) + 1 if cand.layout in ("table_row", "column_table") else None
     for cat, rule_id, words in r.modifiers(span):
         if cat in policy.disqualifying_modifiers:
             if pos is not None and cat == "HISTORICAL" and r.text.find(words, pos, span.end_char + 120) == -1:
+                continue
+            if row is not None and r.text.find(words, row, span.end_char + 120) == -1:
                 continue
             return f"{_MODIFIER_REASONS.get(cat, cat.lower())} ('{_one_line(words)}', {rule_id})"
     sec = r.scoped_section(span)
@@ -648,6 +654,8 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
         elif f.kind == "proxy":
             rej.append(_sig_ev(r, span, f, "signed on someone else's behalf or in their absence, not by a qualified professional"
                                + (f" ({who})" if f.name or f.credential else "")))
+        elif f.kind == "not_report":
+            rej.append(_sig_ev(r, span, f, f"signs an order, requisition or consent, not this report ({who})"))
         elif f.kind == "staff":
             rej.append(_sig_ev(r, span, f, f"signed by clinical staff, not a qualified professional ({who})"))
         elif f.kind == "trainee":

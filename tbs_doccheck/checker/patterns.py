@@ -90,6 +90,8 @@ class TbsValueRules(_Strict):
     not_a_value_mention: RegexRule
     region: RegexRule
     value: RegexRule
+    #: A dictated number ("one point two five four").
+    spelled_value: RegexRule
     gap_stop: RegexRule
     gap_reference: RegexRule
     #: Words that make a number an estimate rather than a measurement ("a TBS around 1.2").
@@ -98,6 +100,10 @@ class TbsValueRules(_Strict):
     hypothetical_after: RegexRule
     #: The same, in the clause before the TBS word ("one would expect a TBS of 1.2").
     hypothetical_before: RegexRule
+    #: A reference value named just before the TBS word ("age-matched TBS 1.285").
+    reference_before: RegexRule
+    #: A number declared invalid right after it ("1.189 - invalid").
+    invalid_after: RegexRule
     #: A dictated correction between two numbers ("1.198 scratch that 1.298").
     correction: RegexRule
     #: A switch from an earlier number to the current one ("previously 1.301 in 2023, now 1.255").

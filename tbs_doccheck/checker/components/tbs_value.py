@@ -36,6 +36,17 @@ _HEADER_REST = re.compile(r"[\s(),:/\-]*(?:L[\s\dlI\-–]{1,8})?[\s()]*(?:index|
 _CLAUSE_MARK = re.compile(r"[.;:!?](?=\s)|[.;:!?]$")
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "L": "1", ",": "."})
 _VALUE_TYPES = frozenset({"NM", "SN", "ST", ""})
+_DIGIT_WORDS = {"zero": 0, "oh": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                "seven": 7, "eight": 8, "nine": 9}
+# A parenthesis or a bare year between two numbers of a change ("1.301 (2022) → 1.262").
+_TAIL_ASIDE = re.compile(r"\([^()\n]{0,25}\)|\b(?:19|20)\d\d\b|,")
+# A FHIR/JSON string key whose value names the observation ("display": "Trabecular bone score").
+_JSON_NAME_KEY = re.compile(r'"(?:display|text|name)"[ \t]*:[ \t]*"[^"\n]{0,80}$')
+_JSON_VALUE = re.compile(
+    r'"value(?:Quantity"[ \t\n]*:[ \t\n]*\{[^{}]{0,200}?"value"|Decimal"|Integer"|String")[ \t\n]*:[ \t\n]*"?'
+    r'(\d{1,2}[.,]\d{1,4})')
+_JSON_OTHER_CODE = re.compile(r'"code"[ \t\n]*:')
+_JSON_VOID_STATUS = re.compile(r'"status"[ \t\n]*:[ \t\n]*"(?:cancelled|entered-in-error)"')
 # "TBS fell from 1.301 to 1.255": a change between an earlier and the current number.
 _FROM_GAP = re.compile(r"\bfrom[ \t]*$", re.I)
 _TO_TAIL = frozenset({"to", "->", "→", "-->", "to now", "-> now", "→ now"})
@@ -88,8 +99,12 @@ def normalise_region(raw: str) -> str:
 
 
 def _to_float(raw: str) -> float:
-    """A number as written (decimal comma, OCR letters for digits inside it) as a float."""
-    return float(raw.translate(_OCR_DIGITS))
+    """A number as written (decimal comma, OCR letters for digits inside it, or dictated words) as a float."""
+    if raw[:1].isdigit():
+        return float(raw.translate(_OCR_DIGITS))
+    words = raw.lower().split()
+    whole, digits = words[0], [w for w in words[2:]]
+    return float(f"{_DIGIT_WORDS[whole]}." + "".join(str(_DIGIT_WORDS[w]) for w in digits))
 
 
 def _quote(s: str, limit: int = 40) -> str:
@@ -118,6 +133,9 @@ class TbsValueFinder:
         self.region = rules.region.compile()
         self.value = rules.value.compile()
         self.value_scan = Scanner(rules.value.pattern)
+        self.spelled_scan = Scanner(rules.spelled_value.pattern)
+        self.reference_before = rules.reference_before.compile()
+        self.invalid_after = rules.invalid_after.compile()
         self.gap_stop = rules.gap_stop.compile()
         self.gap_reference = rules.gap_reference.compile()
         self.hypothetical = rules.hypothetical.compile()
@@ -184,12 +202,14 @@ class TbsValueFinder:
                 tail = text[last.value_end : m.start(1)]
                 if last.excluded == _EARLIER_OF_CHANGE:
                     if " ".join(tail.lower().split()) in _TO_TAIL:
-                        found.append(replace(self._cand(text, m, "", layout, None), region=last.region))
+                        to = last.value_end + len(tail) - len(tail.lstrip())
+                        found.append(replace(self._cand(text, m, "", layout, None), region=last.region, current_from=to))
                     break
-                if " ".join(tail.split()) in _ARROWS and not last.excluded:
+                if " ".join(_TAIL_ASIDE.sub(" ", tail).split()) in _ARROWS and not last.excluded:
                     # "1.31 -> 1.262": a change written with an arrow; the number after it is the current one
                     found[-1] = replace(last, excluded=_EARLIER_OF_CHANGE)
-                    found.append(replace(self._cand(text, m, "", layout, None), region=last.region))
+                    arrow = last.value_end + len(tail) - len(tail.lstrip(" \t(),0123456789"))
+                    found.append(replace(self._cand(text, m, "", layout, None), region=last.region, current_from=arrow))
                     break
                 if self.list_joint.fullmatch(tail):
                     found.append(self._cand(text, m, tail, layout, None))
@@ -226,6 +246,10 @@ class TbsValueFinder:
             hedge = self._hedged(text, gap, m.end(1))
             if hedge:
                 found.append(replace(cand, excluded=f"an estimate or expectation, not a measured value ('{hedge}')"))
+                break
+            void = self.invalid_after.match(text, m.end(1), min(len(text), m.end(1) + 40))
+            if void:
+                found.append(replace(cand, excluded=f"declared invalid ('{_quote(void.group(0))}')"))
                 break
             found.append(cand)
         return found
@@ -426,6 +450,29 @@ class TbsValueFinder:
         bar = text.find("|", me, line_end)
         return self._inline(text, me, line_end if bar == -1 else bar, "inline", values)
 
+    # -- FHIR / JSON ---------------------------------------------------------------------
+    def _fhir(self, text: str, line_start: int, ms: int, me: int) -> list[TbsCandidate] | None:
+        """A mention naming a JSON observation ("code": {"text": "Trabecular bone score"}): its value is the
+        observation's ``valueQuantity.value`` (``valueDecimal``, ``valueString``), never a reference range.
+
+        None when the mention is not such a name, or the name string itself holds a number (narrative text).
+        """
+        if not _JSON_NAME_KEY.search(text, max(0, ms - 100), ms):
+            return None
+        close = text.find('"', me, me + 120)
+        if close == -1 or self.value.search(text, ms, close):
+            return None
+        m = _JSON_VALUE.search(text, close, min(len(text), close + 600))
+        if m is None or _JSON_OTHER_CODE.search(text, close, m.start()):
+            return []  # the observation has no value (dataAbsentReason…): nothing to read across the JSON
+        rm = self.region.search(text, ms, close)
+        cand = TbsCandidate(_to_float(text[m.start(1):m.end(1)]), m.start(1), m.end(1),
+                            normalise_region(rm.group(0)) if rm else None, "fhir")
+        obj = text.rfind("{", max(0, ms - 2000), ms)
+        if _JSON_VOID_STATUS.search(text, max(0, obj), m.start()) or _JSON_VOID_STATUS.search(text, max(0, ms - 600), ms):
+            cand = replace(cand, excluded="the observation's status says it has no valid result")
+        return [cand]
+
     # -- the document ----------------------------------------------------------------------
     def _lead(self, text: str, line_start: int, ms: int) -> int:
         """Where a region or year written just before the mention starts ("2023 L1-L4 TBS"); ``ms`` when none."""
@@ -457,6 +504,8 @@ class TbsValueFinder:
         results: list[tuple[int, TbsCandidate]] = []
         seen: set[int] = set()
         found_values = list(self.value_scan.finditer(text, folded))
+        if " point" in folded:
+            found_values = sorted(found_values + list(self.spelled_scan.finditer(text, folded)), key=lambda m: m.start(1))
         values: _Values = (found_values, [m.start(1) for m in found_values])
         dates: list[list[structure.StudyDate]] = []
 
@@ -473,7 +522,10 @@ class TbsValueFinder:
             line_end = len(text) if line_end == -1 else line_end
             anchor = ms
             obx = structure.obx_fields(text, line_start, line_end) if text.startswith("OBX|", line_start) else None
-            if obx is not None:
+            fhir = self._fhir(text, line_start, ms, me) if '"' in text[max(line_start, ms - 100):ms] else None
+            if fhir is not None:
+                cands = fhir
+            elif obx is not None:
                 cands = self._obx(text, obx, ms, me, min(line_end, me + 2000), values)
                 anchor = line_start if cands and cands[0].layout == "obx" else ms
             else:
@@ -491,6 +543,10 @@ class TbsValueFinder:
                         cands = self._inline(text, me, len(text) if nl == -1 else nl, "next_line", values)
                 if cands and cands[0].layout in ("inline", "next_line"):
                     hedge = self._hedged_before(text, line_start, ms)
+                    ref_word = self.reference_before.search(text, max(line_start, ms - 30), ms)
+                    if ref_word and not hedge:
+                        cands = [c if c.excluded else replace(c, excluded=f"a reference value ('{_quote(ref_word.group(0))}')")
+                                 for c in cands]
                     if hedge:
                         cands = [c if c.excluded else replace(c, excluded=f"an estimate or expectation, not a measured value ('{hedge}')")
                                  for c in cands]
@@ -503,8 +559,7 @@ class TbsValueFinder:
                 if c.value_start in seen:
                     continue
                 seen.add(c.value_start)
-                start = c.current_from if c.current_from is not None else (
-                    anchor if c.layout in ("inline", "next_line", "obx") else c.value_start)
+                start = anchor if c.layout in ("inline", "next_line", "obx", "fhir") else c.value_start
                 results.append((start, self._after_value_region(text, c)))
         results.sort(key=lambda r: r[1].value_start)
         return results
