@@ -63,6 +63,11 @@ SIGNED = [
     _case("a credential in parentheses", "Electronically signed by Dr. Kofi Asante (MD) 02/03/2025\n", "Kofi Asante", "MD"),
     _case("a doctor and a role in a block above the statement", "Dr Ines Kaur\nRadiologist\nElectronically signed 3/2/2025\n",
           "Ines Kaur", None),
+    _case("an ISO timestamp between the signing words and the signer",
+          "E-signed 2025-02-03T10:15:00Z by Kofi Asante, MD\n", "Kofi Asante", "MD"),
+    _case("a VA-style /es/ signature", "/es/ Kofi Asante, MD\nStaff Radiologist\n", "Kofi Asante", "MD"),
+    _case("signed and authorised by a consultant", "Electronically signed and authorised by Dr Ines Kaur, MBBS, 03/02/2025\n",
+          "Ines Kaur", "MBBS"),
     _case("a signed addendum after the signed report",
           "Electronically signed by Kofi Asante, MD 02/03/2025\n\nADDENDUM 02/05/2025: TBS confirmed at 1.236 on re-analysis.\n"
           "Electronically signed by Kofi Asante, MD 02/05/2025\n", "Kofi Asante", "MD"),
@@ -160,6 +165,12 @@ UNSIGNED = [
     _case("a bracketed placeholder for the signer", "Electronically signed by: [Radiologist Name]\n"),
     _case("an ordering physician above a dated statement", "Ordering provider: Kevin Osei, MD\nElectronically signed 02/03/2025\n"),
     _case("a UK reported-by line", "Reported by: Dr Ann Low MBBS FRCR, Consultant Radiologist\n"),
+    _case("a letter closing with a typed name only", "Yours sincerely,\n\nDr Jane Roe MBBS FRCP\n"),
+    _case("a computer-generated report that needs no signature",
+          "Dr. Jane Roe\nMD (Radiodiagnosis)\nConsultant Radiologist\n(This is a computer-generated report, hence no signature is required)\n"),
+    _case("the ordering physician's signature on the requisition",
+          "Requisition electronically signed by ordering physician Kevin Osei, MD\n"),
+    _case("a digital signature with a name only", "Digitally signed by JANE ROE\nDate: 2025.02.03 10:15:22 +05'30'\n"),
     _case("a fellow's signature waiting for the attending",
           "E-signed by Ann Low, MD (Musculoskeletal Fellow) - pending attending co-signature\n"),
 ]
@@ -231,6 +242,8 @@ REPORT_NOT_FINAL = [
           SIGN + "\nAmendment 02/06/2025: recommendation changed to start alendronate.\n"),
     _case("a provisional report awaiting verification", "PROVISIONAL REPORT - awaiting consultant verification\n" + SIGN),
     _case("an unticked signature box", "[ ] Electronically signed by Ann Low, MD\n"),
+    _case("a preliminary HL7 result status",
+          "OBR|1|A1|B2|DXA^DXA WITH TBS|||20250203||||||||||||||||||P\nOBX|1|TX|SIG^Signature||Electronically signed by Ann Low, MD||||||P\n"),
 ]
 
 

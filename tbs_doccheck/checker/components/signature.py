@@ -70,6 +70,7 @@ _CRED_LIKE = re.compile(r"\A(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Za-z.()/-]{1,11}\Z")
 # Punctuation and "by" between the signing words and the signer: "signed by: ", "signed | ", "signed - ".
 _BY_LEAD = re.compile(
     r"\A[\s:\-–—=>|*.,]{0,12}(?:(?:verified|applied|affixed|present|on\s+file)\b[\s:]{0,3})?"
+    r"(?:(?:and|&)\s{1,3}[a-z]{2,15}ed\s{1,3}(?=by\b))?"  # "signed and authorised by"
     r"(?:(by|per|von|par|por|door)\b[\s:\-–—|]{0,12})?",
     re.IGNORECASE,
 )
@@ -77,14 +78,21 @@ _DATE_LEAD = re.compile(
     r"\A[\s,;:|*\-–—]{0,12}(?:(?:on|at|dated?|date|time)\b[\s:]{0,6})?"
     r"(?:\d{1,4}[/.\-][\dOo]{1,2}[/.\-][\dOo]{2,4}|\d{1,2}\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s\d{4}"
     r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s\d{1,2},?\s\d{4})"
-    r"(?:[\s,]{1,3}(?:at\s)?\d{1,2}[:h.]?\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?:\s(?:[A-Z]{1,2}[SD]T|UTC|GMT|CEST|CET|BST|IST|AEST|AEDT|NZST)\b)?)?",
+    r"(?:[\s,T]{1,3}(?:at\s)?\d{1,2}[:h.]?\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?(?:\s?[ap]\.?m\.?)?(?:\s(?:[A-Z]{1,2}[SD]T|UTC|GMT|CEST|CET|BST|IST|AEST|AEDT|NZST)\b)?)?",
     re.IGNORECASE,
 )
-_PUNCT_LEAD = re.compile(r"\A[\s:\-–—|,*>]{0,12}")
+_PUNCT_LEAD = re.compile(r"\A[\s:\-–—|,*>]{0,60}")
 # Dr., Doctor, Prof. and the German "Dr. med." ahead of a name.
 _HONORIFIC = re.compile(r"\A(?:(?:dr|doctor|prof|professor)\b\.?\s{0,3}(?:med\b\.?\s{0,3})?){1,3}", re.IGNORECASE)
 # "Technologist: ", "Interpreting physician: ", "Attending - " ahead of a name on a signature line.
 _LABEL = re.compile(r"\A[ \t*>•-]{0,8}(?:([A-Za-z][\w /()&.-]{0,40}):)?[ \t]{0,8}")
+# A signing statement about another document or by another party: the order, the requisition, a consent,
+# the referral, the patient.
+_OTHER_DOCUMENT = re.compile(
+    r"\b(?:order(?:ed|ing)?|requisition|consent|prescription|referral|referring|patient(?:'s)?)\s+(?:form\s+)?"
+    r"(?:(?:was|is|has\s+been)\s+)?(?:e-?|electronically\s+|digitally\s+)?(?:signed|signature|physician|provider)",
+    re.IGNORECASE,
+)
 # Labels naming someone who is not the report's signer.
 _OTHER_PERSON_LABEL = re.compile(
     r"\b(?:referr\w*|order\w*|requesting|requested|cc|copy|copies|pcp|primary\s+care|patient|sent\s+to|attn|guarantor)\b",
@@ -102,6 +110,8 @@ _BLANK = re.compile(r"\A[\s:\-–—|]{0,12}(?:_{2,}|\[[^\]\n]{0,30}\]|\{\{|\*{2
 _REST_END = re.compile(r"[.;!?](?:\s|\Z)|\b(?:after|following|upon|with|regarding|because|who|which)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|\Z)|\n")
 _HAS_WORD = re.compile(r"[^\W_]")
+# An HL7 result segment written into the text: its name, then its fields (the segment name counts as field 0).
+_HL7_SEGMENT = re.compile(r"^[ \t]{0,4}(OBR|OBX)\|([^\n\r]*)", re.MULTILINE)
 _SIGNER_WINDOW = 200  # signer, credentials and role sit right beside the signing words
 _BLOCK_LINES = 3  # how far up a signature block's name/credential line may sit
 _SHORT_LINE_WORDS = 8  # a role or department line of a signature block is short
@@ -138,7 +148,7 @@ class SignatureFinding:
         kind: ``qualified``; ``staff`` (technologist, nurse, scribe…); ``trainee``; ``unqualified`` (a
             credential or role that is not a physician, NP or PA: DC, PhD physicist, DNP alone…);
             ``bare_dr`` ("Dr. X" with no credential or role); ``proxy`` (signed on someone's behalf);
-            ``unknown``.
+            ``not_report`` (signs an order, requisition or consent, or is the ordering physician's); ``unknown``.
         negated: The statement says the report is *not* signed.
         attending: The statement is an attending's (attestation wording or role nearby).
         start: Offset where the statement (or the signer's name, when it stands before it) starts.
@@ -620,6 +630,8 @@ class SignatureFinder:
                 continue
             role = " ".join((own, extra))
             kind, review = self._classify(person, own, extra, proxy_at)
+            if kind == "qualified" and _OTHER_DOCUMENT.search(text[max(line_start, m.start() - 40) : m.end() + 40]):
+                kind, review = "not_report", None  # "Order electronically signed by the ordering physician …"
             if proxy_at and person is None:
                 kind = "proxy"
             if below and kind == "qualified":
@@ -637,11 +649,31 @@ class SignatureFinder:
         for rule_id, rx, contextual in self.not_final:
             status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text, folded)
                           if self._is_status(text, m.start(), m.end(), contextual))
+        status.extend(self._hl7_status(text))
         assert self.rules is not None
         status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text, folded)
                       if self._final_ok(text, m.start(), m.end()))
         status.sort(key=lambda s: (s[1], s[0]))
         return sigs, status
+
+    @staticmethod
+    def _hl7_status(text: str) -> list[tuple[str, int, int, bool]]:
+        """Not-final result statuses in embedded HL7 segments: OBR-25 or OBX-11 'P' (preliminary), 'I' (pending),
+        'R' (entered, not verified). Field positions are read with a little slack (OBR-22..28), as hand-written
+        messages often miscount empty fields."""
+        out: list[tuple[str, int, int, bool]] = []
+        for m in _HL7_SEGMENT.finditer(text):
+            fields = m.group(2).split("|")
+            window = range(21, 28) if m.group(1).upper() == "OBR" else range(10, 11)
+            pos = m.start(2)
+            offsets = [pos]
+            for f in fields[:-1]:
+                offsets.append(offsets[-1] + len(f) + 1)
+            for i in window:
+                if i < len(fields) and fields[i].strip() in ("P", "I", "R"):
+                    out.append(("G-STATUS-HL7", offsets[i], offsets[i] + len(fields[i]), False))
+                    break
+        return out
 
     def _attending_above(self, text: str, line_start: int) -> bool:
         """An attending's attestation on the lines just above ("I have reviewed … and agree"), not a status line."""
