@@ -455,8 +455,16 @@ def _shown(r: _Reader, cand: TbsCandidate) -> str:
 
 def _same_value(r: _Reader, a: TbsCandidate, b: TbsCandidate) -> bool:
     """Whether two numbers are the same TBS written to different precision (1.2537 and 1.254)."""
-    decimals = min(len(_shown(r, x).replace(",", ".").partition(".")[2]) for x in (a, b))
+    decimals = min(_decimals(_shown(r, x)) for x in (a, b))
     return abs(a.value - b.value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _decimals(raw: str) -> int:
+    """Digits after the decimal mark of a number as written ("1.2537": 4; "one point two five": 2)."""
+    head, mark, tail = raw.replace(",", ".").partition(".")
+    if mark:
+        return len(tail)
+    return max(len(raw.split()) - 2, 0)
 
 
 def _value_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None:
@@ -516,7 +524,7 @@ def _context_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None
 
 
 _MENTION_RX: dict[int, tuple[TbsValueRules, re.Pattern[str]]] = {}
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?](?!\d)|$)")
+_SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+(?:[.!?]|$)")
 
 
 def _later_parts(r: _Reader, rules: TbsValueRules | None, accepted: list[tuple[Span, TbsCandidate]],
@@ -548,7 +556,8 @@ def _later_parts(r: _Reader, rules: TbsValueRules | None, accepted: list[tuple[S
             if not word:
                 continue
             why = f"withdrawn as invalid by a signed later part ('{_one_line(p.heading, 40)}': '{word}')"
-            gone = [(s, c) for s, c in kept if c.value_start < p.start or sm.start() <= c.value_start < sm.end()]
+            gone = [(s, c) for s, c in kept if c.value_start < p.start or (
+                sm.start() <= c.value_start < sm.end() and not structure.replaced_at(sentence, c.value_start - sm.start()))]
             withdrawn += [(s, why) for s, _ in gone]
             kept = [a for a in kept if a not in gone]
     ranked = []

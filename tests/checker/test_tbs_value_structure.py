@@ -127,6 +127,15 @@ CURRENT_VALUE = [
      "Region   TBS\nL1       1.201\nL2       1.222\nL3       1.290\nL4       1.310\nL1-L4    1.256\n", 1.256),
     ("an HL7 structured numeric OBX",
      "OBX|1|SN|TBS^Trabecular bone score||^1.254||>1.310|L|||F\n", 1.254),
+    ("a signed addendum calling the old value incorrect and giving the correct one in the same sentence",
+     "TBS L1-L4: 1.321.\n\nElectronically signed by Ada Quill, MD 03/04/2025\n\nADDENDUM 03/06/2025: The TBS of 1.321 "
+     "above was incorrect; the correct TBS is 1.231.\nElectronically signed by Ada Quill, MD 03/06/2025\n", 1.231),
+    ("'as expected' before a measured value",
+     "As expected, the TBS is 1.254 (partially degraded).\n", 1.254),
+    ("an OCR letter l for the leading one",
+     "TBS L1-L4: l.254 (partially degraded)\n", 1.254),
+    ("a dictated value restated in digits",
+     "TBS one point two five four.\nConclusion: TBS 1.254.\n", 1.254),
     ("a form line with a date field above the value line",
      "Exam: DXA spine      Date: 03/04/2025\nTBS L1-L4:   1.254      Category:  partially degraded\n", 1.254),
 ]
@@ -158,6 +167,9 @@ NO_CURRENT_VALUE = [
      "TBS L1-L4: 1.244.\n\nElectronically signed by Ada Quill, MD 03/04/2025\n\n"
      "Addendum: Please disregard the TBS given above; the scan was not suitable for texture analysis.\n"
      "E-signed: Ada Quill, MD 03/06/2025\n"),
+    ("a signed addendum disregarding the value it quotes",
+     "TBS L1-L4: 1.189.\n\nElectronically signed by Ada Quill, MD 03/04/2025\n\nAddendum: disregard the TBS of 1.189 "
+     "(metal artefact); no valid TBS can be given.\nElectronically signed by Ada Quill, MD 03/06/2025\n"),
     ("an OBX result posted as wrong",
      "OBX|5|NM|TBS^Trabecular Bone Score||1.238||1.310-2.000|L|||W\n"),
     ("an OBX with no result and only a reference range",

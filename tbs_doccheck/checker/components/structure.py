@@ -126,12 +126,12 @@ _REFERENCE = re.compile(
 _CHANGE = re.compile(r"\b(?:change[sd]?|chg|delta|diff\w*|trend|vs\.?|versus|lsc|significan\w*|abs)\b|[Δ±%]|\+/-", re.I)
 _CURRENT = re.compile(
     r"\b(?:current|curr|today|today's|now|this\s+(?:study|exam\w*|scan|visit|test)|present|latest|most\s+recent|"
-    r"follow[\s-]?up|aktuell\w*|actuel\w*|actual)\b",
+    r"follow[\s-]?up|aktuell\w*|actuel\w*|actual|huidig\w*|heute|hoy)\b",
     re.I,
 )
 _PRIOR = re.compile(
-    r"\b(?:prior|previous|prev|pre|baseline|last|earlier|older|old|initial|comparison|vorher\w*|vorbefund|"
-    r"pr[ée]c[ée]dent\w*|anterior|ant[ée]rieur\w*)\b",
+    r"\b(?:prior|previous|prev|pre|baseline|last|earlier|older|old|initial|comparison|vorher\w*|vorbefund|vorig\w*|"
+    r"pr[ée]c[ée]dent\w*|anterior|ant[ée]rieur\w*|previ[oa])\b",
     re.I,
 )
 #: Words a header line opens with ("Measure", "Region", "Component"...): the line names columns.
@@ -435,9 +435,9 @@ _PART_HEADING = re.compile(
 )
 #: A sentence that withdraws a value as invalid.
 _RETRACTION = re.compile(
-    r"\b(?:invalid|withdrawn|withdraw|retract\w*|rescind\w*|void(?:ed)?|erroneous|disregard\w*|unreliable|"
-    r"not\s+(?:be\s+)?(?:valid|reliable|used|reported|usable)|should\s+not\s+be\s+(?:used|relied|reported)|"
-    r"(?:is|are|be)\s+(?:deleted|removed|struck))\b",
+    r"\b(?:invalid|withdrawn|withdraw|retract\w*|rescind\w*|void(?:ed)?|erroneous|disregard\w*|unreliable|incorrect|"
+    r"not\s+(?:be\s+)?(?:valid|reliable|used|reported|usable|reportable)|should\s+not\s+be\s+(?:used|relied|reported)|"
+    r"do\s+not\s+use|cancel+ed|in\s+error|(?:is|are|be|been)\s+(?:deleted|removed|struck))\b",
     re.I,
 )
 
@@ -468,10 +468,28 @@ def later_parts(text: str) -> list[Part]:
     return out
 
 
+#: Words that introduce the value replacing a withdrawn one ("the correct TBS is", "should read").
+_REPLACEMENT = re.compile(
+    r"\b(?:correct(?:ed)?|should\s+(?:read|be)|revised|amended|updated|replaced|recalculated|new|now|actual|true|right)\b",
+    re.I,
+)
+
+
 def retracts(sentence: str) -> str | None:
     """The words by which a sentence withdraws a value ("is invalid and is withdrawn"), or None."""
     m = _RETRACTION.search(sentence)
     return m.group(0) if m else None
+
+
+def replaced_at(sentence: str, pos: int) -> bool:
+    """Whether the number at ``pos`` of a withdrawing sentence is the replacement, not the withdrawn value.
+
+    It is when words introducing a new value ("the correct TBS is") come before it, after the last
+    withdrawing word before it: "1.321 above was incorrect; the correct TBS is 1.231".
+    """
+    cues = [m.start() for m in _REPLACEMENT.finditer(sentence, 0, pos)]
+    gone = [m.start() for m in _RETRACTION.finditer(sentence, 0, pos)]
+    return bool(cues) and (not gone or max(cues) > max(gone))
 
 
 # -- HL7 ------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def normalise_region(raw: str) -> str:
 
 def _to_float(raw: str) -> float:
     """A number as written (decimal comma, OCR letters for digits inside it, or dictated words) as a float."""
-    if raw[:1].isdigit():
+    if raw[:1].isdigit() or raw[1:2] in (".", ","):
         return float(raw.translate(_OCR_DIGITS))
     words = raw.lower().split()
     whole, digits = words[0], [w for w in words[2:]]
