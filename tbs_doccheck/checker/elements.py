@@ -478,6 +478,14 @@ def _value_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None:
         return why
     dated = r.rx.dated_after_value.match(r.text, cand.value_end)
     since = max(span.start_char, cand.current_from or 0)  # years before a switch ("…in 2023, now 1.255") are the earlier value's
+    if since > span.start_char and not cand.series:
+        # …unless they bound a period wholly in the past: "between 2019 and 2021 TBS fell from 1.33 to 1.31"
+        line_start = r.text.rfind("\n", 0, span.start_char) + 1
+        clause = max([line_start, span.start_char - 80] + [r.text.rfind(c, 0, span.start_char) + 1 for c in ".;:"])
+        before = {int(r.text[m.start():m.end()]) for m in r.rx.year.finditer(r.text, clause, since)
+                  if not _year_not_a_study(r, m.start(), m.end())}
+        if len(before) >= 2 and all(r.is_past_year(y) for y in before):
+            return f"a change over past years ({min(before)}-{max(before)})"
     years = [(m.start(), m.end()) for m in r.rx.year.finditer(r.text, since, cand.value_start)]
     if dated:
         years.append((dated.start(1), dated.end(1)))

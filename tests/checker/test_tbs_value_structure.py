@@ -136,6 +136,17 @@ CURRENT_VALUE = [
      "TBS L1-L4: l.254 (partially degraded)\n", 1.254),
     ("a dictated value restated in digits",
      "TBS one point two five four.\nConclusion: TBS 1.254.\n", 1.254),
+    ("a dated series of values ending with this year's",
+     "TBS values: 2021 – 1.311; 2023 – 1.290; 2025 – 1.262.\n", 1.262),
+    ("region columns with one row per study year",
+     "            L1-L4    L1-L2    L2-L3\nTBS 2025    1.262    1.250    1.270\nTBS 2023    1.290    1.280    1.300\n", 1.262),
+    ("a change since a past year ending in today's value",
+     "Since 2022 the TBS went down from 1.301 to 1.255.\n", 1.255),
+    ("a FHIR bundle holding an earlier and a current observation",
+     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": "2021-05-02", '
+     '"code": {"text": "Trabecular bone score"}, "valueQuantity": {"value": 1.311}}}, {"resource": {"resourceType": '
+     '"Observation", "effectiveDateTime": "2025-03-04", "code": {"text": "Trabecular bone score"}, '
+     '"valueQuantity": {"value": 1.262}}}]}\n', 1.262),
     ("a form line with a date field above the value line",
      "Exam: DXA spine      Date: 03/04/2025\nTBS L1-L4:   1.254      Category:  partially degraded\n", 1.254),
 ]
@@ -170,6 +181,12 @@ NO_CURRENT_VALUE = [
     ("a signed addendum disregarding the value it quotes",
      "TBS L1-L4: 1.189.\n\nElectronically signed by Ada Quill, MD 03/04/2025\n\nAddendum: disregard the TBS of 1.189 "
      "(metal artefact); no valid TBS can be given.\nElectronically signed by Ada Quill, MD 03/06/2025\n"),
+    ("a change over a period wholly in the past",
+     "Between 2019 and 2021 TBS fell from 1.33 to 1.31; today's TBS was not obtained.\n"),
+    ("a FHIR bundle whose only TBS observation is an earlier one",
+     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": "2021-05-02", '
+     '"code": {"text": "Trabecular bone score"}, "valueQuantity": {"value": 1.311}}}, {"resource": {"resourceType": '
+     '"DiagnosticReport", "effectiveDateTime": "2025-03-04", "conclusion": "TBS not performed."}}]}\n'),
     ("an OBX result posted as wrong",
      "OBX|5|NM|TBS^Trabecular Bone Score||1.238||1.310-2.000|L|||W\n"),
     ("an OBX with no result and only a reference range",

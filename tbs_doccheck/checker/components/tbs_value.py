@@ -46,6 +46,8 @@ _JSON_VALUE = re.compile(
     r'"value(?:Quantity"[ \t\n]*:[ \t\n]*\{[^{}]{0,200}?"value"|Decimal"|Integer"|String")[ \t\n]*:[ \t\n]*"?'
     r'(\d{1,2}[.,]\d{1,4})')
 _JSON_OTHER_CODE = re.compile(r'"code"[ \t\n]*:')
+_JSON_EFFECTIVE = re.compile(r'"(?:effectiveDateTime|effectiveInstant|start)"[ \t\n]*:[ \t\n]*"((?:19|20)\d\d)')
+_JSON_EFFECTIVE_YEARS = re.compile(r'"(?:effectiveDateTime|effectiveInstant|start|issued|date)"[ \t\n]*:[ \t\n]*"((?:19|20)\d\d)')
 _JSON_VOID_STATUS = re.compile(r'"status"[ \t\n]*:[ \t\n]*"(?:cancelled|entered-in-error)"')
 # "TBS fell from 1.301 to 1.255": a change between an earlier and the current number.
 _FROM_GAP = re.compile(r"\bfrom[ \t]*$", re.I)
@@ -53,6 +55,10 @@ _TO_TAIL = frozenset({"to", "->", "→", "-->", "to now", "-> now", "→ now"})
 _CHANGE_WORDS = re.compile(
     r"\b(?:declin\w*|decreas\w*|increas\w*|drop\w*|fell|fall\w*|improv\w*|rose|ris\w*|chang\w*|went|moved|"
     r"worsen\w*|deteriorat\w*|down|up)\b", re.I)
+# "…; 2023 – 1.290": the next entry of a dated series.
+_DATED_JOINT = re.compile(
+    r"[ \t]{0,3}[;,|/][ \t]{0,3}((?:\d{1,2}[/.-]){0,2}(?:19|20)\d\d)[ \t]{0,3}[:=\-–—]?[ \t]{0,3}(?:TBS[ \t]{0,3}[:=]?[ \t]{0,3})?",
+    re.I)
 _EARLIER_OF_CHANGE = "the earlier value of a change ('from … to', '→')"
 _ARROWS = frozenset({"->", "→", "=>", "-->", "⇒", "->>"})
 # A column header that holds the TBS itself in a table headed by TBS ("TBS   value   T-score").
@@ -76,6 +82,8 @@ class TbsCandidate:
         review: An ambiguity a person should look at (a table whose current column can't be told), or None.
         current_from: Offset of the words that switch to the current value ("…, now 1.255"): history
             words before it describe an earlier number, not this one. None when there are none.
+        series: Whether the number is an entry of a dated series ("2021 – 1.311; 2025 – 1.262"), judged
+            by its own date (from ``current_from``) only.
     """
 
     value: float
@@ -87,6 +95,7 @@ class TbsCandidate:
     excluded: str | None = None
     review: str | None = None
     current_from: int | None = None
+    series: bool = False
 
 
 def normalise_region(raw: str) -> str:
@@ -211,6 +220,12 @@ class TbsValueFinder:
                     arrow = last.value_end + len(tail) - len(tail.lstrip(" \t(),0123456789"))
                     found.append(replace(self._cand(text, m, "", layout, None), region=last.region, current_from=arrow))
                     break
+                dated = _DATED_JOINT.fullmatch(tail)
+                if dated and not last.excluded:
+                    # "2021 – 1.311; 2023 – 1.290; 2025 – 1.262": each number is judged by its own date
+                    found.append(replace(self._cand(text, m, "", layout, None), current_from=last.value_end + dated.start(1),
+                                         series=True))
+                    continue
                 if self.list_joint.fullmatch(tail):
                     found.append(self._cand(text, m, tail, layout, None))
                     continue
@@ -339,6 +354,8 @@ class TbsValueFinder:
                 out.append(cand)
             elif role is not None:
                 continue  # a change, a reference range or another measure's column
+            elif self.region.fullmatch(col.text.strip()):
+                out.append(replace(cand, region=normalise_region(col.text)))  # a region's column ("L1-L4  L2-L4")
             elif has_current:
                 out.append(replace(cand, excluded="not in the current-study column of the table"))
             else:
@@ -468,9 +485,17 @@ class TbsValueFinder:
         rm = self.region.search(text, ms, close)
         cand = TbsCandidate(_to_float(text[m.start(1):m.end(1)]), m.start(1), m.end(1),
                             normalise_region(rm.group(0)) if rm else None, "fhir")
-        obj = text.rfind("{", max(0, ms - 2000), ms)
-        if _JSON_VOID_STATUS.search(text, max(0, obj), m.start()) or _JSON_VOID_STATUS.search(text, max(0, ms - 600), ms):
-            cand = replace(cand, excluded="the observation's status says it has no valid result")
+        obj = text.rfind('"resourceType"', max(0, ms - 2000), ms)  # the resource holding the observation
+        obj = obj if obj != -1 else max(text.rfind("{", max(0, ms - 600), ms), 0)
+        end = text.find('"resourceType"', m.end(), m.end() + 2000)
+        end = min(len(text), m.end() + 600) if end == -1 else end
+        if _JSON_VOID_STATUS.search(text, obj, end):
+            return [replace(cand, excluded="the observation's status says it has no valid result")]
+        when = _JSON_EFFECTIVE.search(text, obj, end)
+        if when:
+            latest = max(int(y) for y in _JSON_EFFECTIVE_YEARS.findall(text))
+            if int(when.group(1)) < latest:
+                cand = replace(cand, excluded=f"an earlier observation (effective {when.group(1)})")
         return [cand]
 
     # -- the document ----------------------------------------------------------------------
