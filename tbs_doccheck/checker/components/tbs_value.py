@@ -32,6 +32,8 @@ _HEADERISH = re.compile(r"^[^\d\n]{0,40}$")
 _RANGE_CELL = re.compile(r"[<>≤≥=]|\d[.,]\d+\s*(?:-|–|—|to)\s*\d")
 # What may follow the TBS word in a column header ("TBS", "TBS (L1-L4)", "TBS index").
 _HEADER_REST = re.compile(r"[\s(),:/\-]*(?:L[\s\dlI\-–]{1,8})?[\s()]*(?:index|value|result|score)?[\s()]*", re.I)
+# What separates table cells on a line: a pipe, a tab, two spaces or a dotted leader.
+_CELL_GAP = re.compile(r"[|\t]|  |\.\.\.")
 # Where the clause holding a mention starts: after a sentence mark, a colon or a semicolon.
 _CLAUSE_MARK = re.compile(r"[.;:!?](?=\s)|[.;:!?]$")
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "L": "1", ",": "."})
@@ -294,6 +296,8 @@ class TbsValueFinder:
     def _table(self, text: str, ls: int, le: int, ms: int, me: int,
                exam: Callable[[], list[structure.StudyDate]]) -> list[TbsCandidate] | None:
         """Candidates when the mention labels a row or heads a column of a table; None when it does not."""
+        if not _CELL_GAP.search(text, ls, le):
+            return None  # one run of words: prose, not a table line
         cells = structure.line_cells(text, ls, le)
         if len(cells) < 2:
             return None
