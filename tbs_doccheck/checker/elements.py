@@ -721,11 +721,11 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
             later or any(abs(fm.start_char - marker.start_char) <= 200 for fm in final_before)))
         if not cleared:
             blocking.append(marker)
-    # An addendum after the signature with no signing statement of its own is unsigned: when it carries the TBS,
+    # An addendum after the signature with no qualified signature of its own is unsigned: when it carries the TBS,
     # the risk or the plan, the interpretation is not attested (elements.md, Document parts).
-    last_statement = max(s.start_char for s in sig_spans)
+    # ``span`` is the last qualified signature: no qualified professional signed after such an addendum's heading.
     for head in _ADDENDUM_HEAD.finditer(r.text, span.end_char):
-        if last_statement < head.start() and _ADDENDUM_HOLDS.search(r.text, head.start(), head.start() + 2000):
+        if _ADDENDUM_HOLDS.search(r.text, head.start(), head.start() + 2000):
             rej.append(Evidence(text=head.group(0).strip(), start=head.start(), end=head.end(), section=r.section_name(span),
                                 rule_id="G-ADDENDUM-UNSIGNED", reason="an addendum after the signature is not signed"))
             reason = (f"An addendum after {f.name or 'the'}'s signature carries no signature of its own "

@@ -97,6 +97,7 @@ QUALIFIED = [
     _case("an NP who also lists RN", "Electronically signed by Paula Grant, MSN, RN, AGNP-C 02/03/2025\n"),
     _case("an unlisted degree between a name and PA-C", "Electronically signed by Ben Hart, MPAS, PA-C 02/03/2025\n"),
     _case("a physician assistant named by role", "Electronically signed by Ben Hart, Physician Assistant 02/03/2025\n"),
+    _case("a lower-case name after 'by' with a role", "electronically signed by dr. gina alvarez, consultant radiologist\n"),
     _case("a doctor with a qualifying role", "Digitally signed by Dr. Omar Said, Consultant Endocrinologist, 02/03/2025\n"),
     _case("a doctor whose role is on the next line", "Digitally signed by Dr Omar Said FRCR\nConsultant Radiologist\n"),
     _case("MD and PhD together", "Electronically signed by Sam Roe, MD/PhD 02/03/2025\n"),
@@ -171,6 +172,9 @@ UNSIGNED = [
     _case("the ordering physician's signature on the requisition",
           "Requisition electronically signed by ordering physician Kevin Osei, MD\n"),
     _case("a digital signature with a name only", "Digitally signed by JANE ROE\nDate: 2025.02.03 10:15:22 +05'30'\n"),
+    _case("a technologist named under a role label above a dated statement, a physician below",
+          "Technologist: Dana Cole\nElectronically signed 02/03/2025\nSupervising physician: Kevin Osei, MD\n"),
+    _case("a section label is not a signer's label", "Recommendations: Kevin Osei, MD to manage.\nElectronically signed 02/03/2025\n"),
     _case("a fellow's signature waiting for the attending",
           "E-signed by Ann Low, MD (Musculoskeletal Fellow) - pending attending co-signature\n"),
 ]

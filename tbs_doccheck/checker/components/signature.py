@@ -86,6 +86,10 @@ _PUNCT_LEAD = re.compile(r"\A[\s:\-–—|,*>]{0,60}")
 _HONORIFIC = re.compile(r"\A(?:(?:dr|doctor|prof|professor)\b\.?\s{0,3}(?:med\b\.?\s{0,3})?){1,3}", re.IGNORECASE)
 # "Technologist: ", "Interpreting physician: ", "Attending - " ahead of a name on a signature line.
 _LABEL = re.compile(r"\A[ \t*>•-]{0,8}(?:([A-Za-z][\w /()&.-]{0,40}):)?[ \t]{0,8}")
+# Label words that introduce a signer ("Read by:", "Signer:", "Provider:") besides the role words.
+_SIGNER_LABEL_WORDS = frozenset({"by", "name", "signer", "signature", "signed", "provider", "reader", "clinician",
+                                 "practitioner", "doctor", "dr", "dictated", "reported", "interpreted", "author",
+                                 "authenticator", "verifier", "md"})
 # A signing statement about another document or by another party: the order, the requisition, a consent,
 # the referral, the patient.
 _OTHER_DOCUMENT = re.compile(
@@ -95,7 +99,8 @@ _OTHER_DOCUMENT = re.compile(
 )
 # Labels naming someone who is not the report's signer.
 _OTHER_PERSON_LABEL = re.compile(
-    r"\b(?:referr\w*|order\w*|requesting|requested|cc|copy|copies|pcp|primary\s+care|patient|sent\s+to|attn|guarantor)\b",
+    r"\b(?:referr\w*|order\w*|requesting|requested|cc|copy|copies|pcp|primary\s+care|patient|sent\s+to|attn|guarantor"
+    r"|supervis\w*)\b",
     re.IGNORECASE,
 )
 # The statement itself says no signature was given: "Electronic signature: not applied", "Signed: none".
@@ -110,6 +115,7 @@ _BLANK = re.compile(r"\A[\s:\-–—|]{0,12}(?:_{2,}|\[[^\]\n]{0,30}\]|\{\{|\*{2
 _REST_END = re.compile(r"[.;!?](?:\s|\Z)|\b(?:after|following|upon|with|regarding|because|who|which)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|\Z)|\n")
 _HAS_WORD = re.compile(r"[^\W_]")
+_ENDS_WITH_BY = re.compile(r"(?:\bby|:)\s{0,3}\Z", re.IGNORECASE)
 # An HL7 result segment written into the text: its name, then its fields (the segment name counts as field 0).
 _HL7_SEGMENT = re.compile(r"^[ \t]{0,4}(OBR|OBX)\|([^\n\r]*)", re.MULTILINE)
 _SIGNER_WINDOW = 200  # signer, credentials and role sit right beside the signing words
@@ -385,14 +391,15 @@ class SignatureFinder:
         end = text.find("\n", pos)
         return start, (len(text) if end == -1 else end)
 
-    def _forward(self, text: str, m_end: int, line_end: int) -> tuple[_Person | None, bool, bool, int, str]:
+    def _forward(self, text: str, m_end: int, line_end: int, by: bool) -> tuple[_Person | None, bool, bool, int, str]:
         """The signer after the signing words: (person, dangling, need a credential, end of a skipped date, role words
-        standing before the name: "signed by the attending radiologist, Dr. Jane Roe")."""
+        standing before the name: "signed by the attending radiologist, Dr. Jane Roe"). ``by``: the signing words
+        themselves end in "by" or ":"."""
         limit = min(line_end, m_end + _SIGNER_WINDOW)
         seg = text[m_end:limit]
         lead = _BY_LEAD.match(seg)
         j = lead.end() if lead else 0
-        introduced = bool(lead and (lead.group(1) or ":" in lead.group(0)))
+        introduced = by or bool(lead and (lead.group(1) or ":" in lead.group(0)))
         date = _DATE_LEAD.match(seg[j:])
         dated = bool(date and date.end())
         if dated and date is not None:
@@ -411,23 +418,34 @@ class SignatureFinder:
         # After a date with no "by", words are a signer only with a credential or "Dr." ("… 10:41 Interpreting
         # Radiologist" is a role line); with no "by" or ":" at all, a name without them must at least be
         # capitalised ("e-signature applied 03/02/2025" names no one).
-        need = dated and not (lead and lead.group(1))
+        need = dated and not (lead and lead.group(1)) and not by
         if (person is not None and not introduced and not person.credential and person.name
                 and not person.name[:1].isupper()):
             person = None
         return person, dangling, need, date_end, lead_role
+
+    def _role_words(self, label: str) -> bool:
+        return bool({w.lower() for w in re.findall(r"[^\W\d_]+", label)} & self.role_vocab)
+
+    def _signer_label(self, label: str) -> bool:
+        """Whether a line's label introduces the report's signer ("Interpreting physician:", "Read by:", "Technologist:"),
+        not a section ("Recommendations:") or another person ("Referring physician:", "cc:")."""
+        if _OTHER_PERSON_LABEL.search(label):
+            return False
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", label)}
+        return bool(words & self.role_vocab or words & _SIGNER_LABEL_WORDS)
 
     def _other_line(self, text: str, start: int, end: int, cased: bool = True) -> tuple[_Person | None, str]:
         """A signer on another line of the block: (person, label); ``cased``: the name must be capitalised."""
         line = text[start:end]
         label = _LABEL.match(line)
         label_text = (label.group(1) or "") if label else ""
-        if label_text and _OTHER_PERSON_LABEL.search(label_text):
+        if label_text and not self._signer_label(label_text):
             return None, label_text
         person = self._read_person(text, start + (label.end() if label else 0), end)
         if person is not None and len(person.rest.split()) > _SHORT_LINE_WORDS:
             person = None  # a sentence that happens to hold a name, not a signature line
-        if cased and person is not None and person.name and not person.name[:1].isupper():
+        if cased and person is not None and person.name and not person.name[:1].isupper() and not person.credential:
             person = None
         return person, label_text
 
@@ -442,7 +460,8 @@ class SignatureFinder:
         ``below`` when the signer was read from the line under a statement that did not end in "by"/":".
         """
         line_start, line_end = self._line_bounds(text, m_start)[0], self._line_bounds(text, m_end)[1]
-        person, dangling, need, date_end, lead_role = self._forward(text, m_end, line_end)
+        by = bool(_ENDS_WITH_BY.search(text[max(m_start, m_end - 6) : m_end]))
+        person, dangling, need, date_end, lead_role = self._forward(text, m_end, line_end, by)
         prefix = text[line_start:m_start]
         label = _LABEL.match(prefix)
         prefix_label = (label.group(1) or "") if label and label.end() == len(prefix) else ""
@@ -483,7 +502,7 @@ class SignatureFinder:
         if prefix.strip():
             lab = _LABEL.match(prefix)
             lab_text = (lab.group(1) or "") if lab else ""
-            p = None if (lab_text and _OTHER_PERSON_LABEL.search(lab_text)) else self._read_person(
+            p = None if (lab_text and not self._signer_label(lab_text)) else self._read_person(
                 text, line_start + (lab.end() if lab else 0), m_start)
             if p is None or not p.identified:
                 # "Scan analysed by Maria Costa, CBDT - e-signed …": the person after the prefix's last "by".
@@ -511,7 +530,8 @@ class SignatureFinder:
                     return None, "", "", m_start, True, False  # "Signed on: <date>" under "Electronically signed by: …"
                 break
             p, lab_text = self._other_line(text, p_start, p_end)
-            if p is not None and p.identified:
+            # A name under a role label is that role's signer even without a credential ("Technologist: Dana Cole").
+            if p is not None and (p.identified or (p.name and self._role_words(lab_text))):
                 return p, " ".join((lab_text, p.rest, *between, statement_rest)), "", p.start, False, False
             if len(line.split()) > _SHORT_LINE_WORDS or lab_text:
                 break
