@@ -106,6 +106,8 @@ class TbsValueRules(_Strict):
     invalid_after: RegexRule
     #: A dictated correction between two numbers ("1.198 scratch that 1.298").
     correction: RegexRule
+    #: A value taken back in the dictation with no number after it ("one point two zero... scratch that.").
+    retraction: RegexRule
     #: A switch from an earlier number to the current one ("previously 1.301 in 2023, now 1.255").
     current_switch: RegexRule
     #: A region or year written just before the TBS word ("L1-L4 TBS 1.255").

@@ -153,6 +153,7 @@ class TbsValueFinder:
         self.hypothetical_after = rules.hypothetical_after.compile()
         self.hypothetical_before = rules.hypothetical_before.compile()
         self.correction = rules.correction.compile()
+        self.retraction = rules.retraction.compile()
         self.current_switch = rules.current_switch.compile()
         self.lead = rules.lead.compile()
         self.list_joint = re.compile(r"[ \t,;|/]{0,12}(?:" + rules.region.pattern + r")[ \t:=|\-]{0,12}", re.IGNORECASE)
@@ -269,6 +270,10 @@ class TbsValueFinder:
                 found.append(replace(cand, excluded=f"declared invalid ('{_quote(void.group(0))}')"))
                 break
             found.append(cand)
+        if found and not found[-1].excluded:
+            last = found[-1]
+            if self.retraction.match(text, last.value_end, min(len(text), last.value_end + 40)):
+                found[-1] = replace(last, excluded="taken back in the dictation with no value after it ('scratch that')")
         return found
 
     def _cand(self, text: str, m: re.Match[str], before: str, layout: str, ref: str | None) -> TbsCandidate:
