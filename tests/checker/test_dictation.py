@@ -26,3 +26,8 @@ TAIL = (
 def test_the_dictated_value_that_stands_is_the_current_tbs(checker: Checker, line: str, value: float | None) -> None:
     result = checker.check_text("DXA LUMBAR SPINE WITH TBS\n" + line + "\n" + TAIL)
     assert result.tbs_value == value
+
+
+def test_a_correction_wrapped_onto_the_next_line_keeps_the_corrected_value(checker: Checker) -> None:
+    text = "DXA LUMBAR SPINE WITH TBS\nTrabecular bone score L1 through L4 1.211 scratch\nthat 1.261, normal.\n" + TAIL
+    assert checker.check_text(text).tbs_value == 1.261

@@ -192,6 +192,10 @@ class _Person:
         return bool(self.name and (self.credential or self.had_dr))
 
 
+# A status field whose value is empty or a placeholder: the label alone says nothing about the report.
+_BLANK_FIELD = re.compile(r"[ \t]*(?:on|date|by)?[ \t]*[:=][ \t]*(?:-{1,3}|—|–|_{2,}|n/?a|none|no|\[\s*\]|\(\s*\))?[ \t]*(?:$|[|\n])",
+                          re.IGNORECASE | re.MULTILINE)
+
 class SignatureFinder:
     """Reads signing statements and report-status markers into span groups."""
 
@@ -600,6 +604,8 @@ class SignatureFinder:
         if re.search(r"\b(?:not|never|no|until|once|when|before|awaiting|pending|will|shall|to\s+be|yet|upon|if)\b",
                      before, re.IGNORECASE):
             return False
+        if _BLANK_FIELD.match(after):
+            return False  # a form field left empty: "Finalized : --", "Final signature: ____"
         return not re.match(r"\A[\s:-]{0,3}(?:report\s)?(?:to\s+follow|will|follows|pending|is\s+pending|awaited|to\s+be|not\s+yet)",
                             after, re.IGNORECASE)
 

@@ -74,7 +74,9 @@ def line_cells(text: str, start: int, end: int) -> list[Cell]:
         cells: list[Cell] = []
         body_from = 0
         stripped = line.rstrip()
-        if sep == "|" and line.lstrip().startswith("|"):
+        if sep == "|" and line.lstrip().startswith("|") and line.index("|") < 2:
+            # A pipe at the line start is the table's border. After a run of spaces it separates an
+            # empty label cell from the first value column (a header above rows that open with labels).
             body_from = line.index("|") + 1
         elif sep == "\t":
             body_from = len(line) - len(line.lstrip())
@@ -277,11 +279,15 @@ def _is_number_cell(cell_text: str) -> bool:
     """A cell holding a measurement ("1.287", "-2.5", "0.812 g/cm2"), not a date ("2024-05-21", "(Feb 2022)")."""
     if not _NUMBER_START.match(cell_text):
         return False
-    d = _DATE.match(cell_text.lstrip("(["))
+    bare = cell_text.lstrip("([")
+    d = _DATE.match(bare)
+    if d and not _DIGIT.search(bare, d.end()):
+        return False  # a date with words after it: "03/2021 (prior)", "10/2024 current"
     return not (d and len(d.group()) >= len(cell_text.strip("()[] ")) - 1)
 
 
 _NUMBER_START = re.compile(r"[-+−]?\(?\d")
+_DIGIT = re.compile(r"\d")
 _KEY_VALUE = re.compile(r"[A-Za-z][\w .#/()-]{0,30}:[ \t]*\S")
 
 

@@ -272,6 +272,16 @@ class TbsValueFinder:
             found.append(cand)
         if found and not found[-1].excluded:
             last = found[-1]
+            k = bisect_left(starts, last.value_end)
+            if k < len(matches):
+                # A correction wrapped onto the next line ("1.198 scratch\nthat 1.298") goes past the line's end.
+                m = matches[k]
+                tail = text[last.value_end : m.start(1)]
+                if "\n" in tail and len(tail) <= 40 and self.correction.match(tail):
+                    new = self._cand(text, m, "", layout, None)
+                    found[-1] = replace(last, excluded=f"corrected in the dictation to {text[new.value_start:new.value_end]}")
+                    found.append(replace(new, region=new.region or last.region))
+                    return found
             if self.retraction.match(text, last.value_end, min(len(text), last.value_end + 40)):
                 found[-1] = replace(last, excluded="taken back in the dictation with no value after it ('scratch that')")
         return found
