@@ -193,8 +193,12 @@ class _Person:
 
 
 # A status field whose value is empty or a placeholder: the label alone says nothing about the report.
-_BLANK_FIELD = re.compile(r"[ \t]*(?:on|date|by)?[ \t]*[:=][ \t]*(?:-{1,3}|—|–|_{2,}|n/?a|none|no|\[\s*\]|\(\s*\))?[ \t]*(?:$|[|\n])",
-                          re.IGNORECASE | re.MULTILINE)
+_BLANK_FIELD = re.compile(
+    r"[ \t]{0,20}(?:on|date|by)?[ \t]{0,4}[:=][ \t]{0,20}(?:-{1,3}|—|–|_{2,40}|n/?a|none|no|\[\s{0,3}\]|\(\s{0,3}\))?"
+    r"[ \t]{0,20}(?:$|[|\n])",
+    re.IGNORECASE | re.MULTILINE,
+)
+
 
 class SignatureFinder:
     """Reads signing statements and report-status markers into span groups."""
