@@ -13,6 +13,7 @@ from spacy.tokens import Doc
 from tbs_doccheck._version import __version__
 from tbs_doccheck.checker import verdict as score
 from tbs_doccheck.checker.elements import extract
+from tbs_doccheck.checker.markup import blank_markup
 from tbs_doccheck.checker.patterns import PatternSet, load_patterns
 from tbs_doccheck.checker.pipeline import build_nlp, release
 from tbs_doccheck.checker.speedups.offsets import doc_text
@@ -153,7 +154,12 @@ class Checker:
 
 
 def nlp_safe(text: str) -> str:
-    """``text`` with lone surrogates replaced by U+FFFD, same length (spaCy cannot encode them)."""
+    """What the pipeline reads: same length as ``text``, so every offset still points into the original.
+
+    Lone surrogates become U+FFFD (spaCy cannot encode them); HTML and HL7 markup is blanked out
+    (:func:`blank_markup`). Evidence text is read back from the original afterwards.
+    """
+    text = blank_markup(text)
     if not _SURROGATE.search(text):
         return text
     return _SURROGATE.sub("\ufffd", text)

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
+from tbs_doccheck.checker.components import structure
 from tbs_doccheck.checker.components.schema import SIGNATURE_GROUP, STATUS_FINAL_LABEL, STATUS_GROUP, TARGET_GROUP
 from tbs_doccheck.checker.components.sentences import wrapped
 from tbs_doccheck.checker.components.signature import SignatureFinding
 from tbs_doccheck.checker.components.tbs_value import TbsCandidate
-from tbs_doccheck.checker.patterns import ElementsRules, PatternSet
+from tbs_doccheck.checker.patterns import ElementsRules, PatternSet, TbsValueRules
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import token_offsets
 from tbs_doccheck.models import ELEMENT_IDS, ElementId, Evidence, Signer
@@ -393,26 +394,18 @@ def _imaging_source(r: _Reader) -> ElementFinding:
                           "No imaging modality (DXA/DEXA, densitometry, bone density scan) is named as the TBS source.")
 
 
-def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
+def _tbs_value(r: _Reader, rules: TbsValueRules | None = None) -> tuple[ElementFinding, float | None, str | None]:
+    """The current study's TBS: every candidate the value finder tied to a TBS mention, judged by its
+    context; then the report's later parts (a signed addendum that corrects or withdraws the TBS), the
+    region (L1-L4 first) and, when two different values are left with nothing to tell them apart, a
+    review reason."""
     lo, hi = r.value_range
     accepted: list[tuple[Span, TbsCandidate]] = []
     impossible: list[tuple[Span, TbsCandidate]] = []
     rej: list[Evidence] = []
     for span in r.targets("TBS_VALUE"):
         cand: TbsCandidate = span._.tbs
-        why = None
-        if cand.reference:
-            why = f"a threshold or reference value ('{cand.reference}')"
-        if why is None:
-            why = r.rejection(span, "tbs_value")
-        if why is None:
-            dated = r.rx.dated_after_value.match(r.text, cand.value_end)
-            years = [int(y) for y in r.rx.year.findall(r.text[span.start_char:cand.value_start])]
-            if dated:
-                years.append(int(dated.group(1)))
-            past = [y for y in years if r.is_past_year(y)]
-            if past:
-                why = f"a prior study's value ({past[0]})"
+        why = _value_rejection(r, span, cand)
         if why:
             rej.append(r.evidence(span, f"does not count: {why}"))
             continue
@@ -421,24 +414,195 @@ def _tbs_value(r: _Reader) -> tuple[ElementFinding, float | None, str | None]:
         else:
             impossible.append((span, cand))
             rej.append(r.evidence(span, f"does not count: {cand.value:g} is outside the possible {lo:.3f}-{hi:.3f} range"))
-    if accepted:
-        preferred = [a for a in accepted if a[1].region == "L1-L4"] or accepted
+    review: list[str] = []
+    ranked, withdrawn = _later_parts(r, rules, accepted, review)
+    for span, why in withdrawn:
+        rej.append(r.evidence(span, f"does not count: {why}"))
+    if ranked:
+        top = max(rank for rank, _, _ in ranked)
+        group = [(s, c) for rank, s, c in ranked if rank == top]
+        clear = [a for a in group if a[1].review is None] or group
+        preferred = [a for a in clear if a[1].region == "L1-L4"] or clear
         span, cand = preferred[0]
+        if cand.review:
+            review.append(cand.review)
+        others = sorted({_shown(r, c) for _, c in clear if not _same_value(r, c, cand)
+                         and (c.region == cand.region or c.region is None or cand.region is None)})
+        if others:
+            review.append(f"different TBS values are given for this study ({_shown(r, cand)} and {', '.join(others)}) "
+                          "and nothing tells which is current; the first was taken")
         ev = [r.evidence(span, f"TBS {cand.value:g}" + (f" ({cand.region})" if cand.region else "") + " measured on this study")]
-        ev += [r.evidence(s, "same or another region's TBS") for s, c in accepted if s is not span][:2]
+        ev += [r.evidence(s, "same or another region's TBS") for s, c in group if s is not span][:2]
         region = f" for {cand.region}" if cand.region else ""
-        return (ElementFinding("tbs_value", True, f"Current TBS{region}: {r.text[cand.value_start:cand.value_end]}.", ev, rej[:MAX_REJECTED]),
-                cand.value, cand.region)
+        return (ElementFinding("tbs_value", True, f"Current TBS{region}: {_shown(r, cand)}.", ev, rej[:MAX_REJECTED],
+                               review=review), cand.value, cand.region)
     if impossible:
         c = impossible[0][1]
         return (ElementFinding("tbs_value", False,
-                               f"The stated TBS {r.text[c.value_start:c.value_end]} is impossible (outside {lo:.3f}-{hi:.3f}).",
-                               [], rej[:MAX_REJECTED]), None, None)
+                               f"The stated TBS {_shown(r, c)} is impossible (outside {lo:.3f}-{hi:.3f}).",
+                               [], rej[:MAX_REJECTED], review=review), None, None)
     if rej:
         return (ElementFinding("tbs_value", False,
                                f"No numeric TBS for the current study: the only TBS number is {rej[0].reason.removeprefix('does not count: ')}.",
-                               [], rej[:MAX_REJECTED]), None, None)
-    return (ElementFinding("tbs_value", False, "No numeric TBS value for the current study is stated.", [], []), None, None)
+                               [], rej[:MAX_REJECTED], review=review), None, None)
+    return (ElementFinding("tbs_value", False, "No numeric TBS value for the current study is stated.", [], [],
+                           review=review), None, None)
+
+
+def _shown(r: _Reader, cand: TbsCandidate) -> str:
+    return r.text[cand.value_start:cand.value_end]
+
+
+def _same_value(r: _Reader, a: TbsCandidate, b: TbsCandidate) -> bool:
+    """Whether two numbers are the same TBS written to different precision (1.2537 and 1.254)."""
+    decimals = min(_decimals(_shown(r, x)) for x in (a, b))
+    return abs(a.value - b.value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _decimals(raw: str) -> int:
+    """Digits after the decimal mark of a number as written ("1.2537": 4; "one point two five": 2)."""
+    head, mark, tail = raw.replace(",", ".").partition(".")
+    if mark:
+        return len(tail)
+    return max(len(raw.split()) - 2, 0)
+
+
+def _value_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None:
+    """Why a TBS candidate is not this study's measured value (None when it is)."""
+    if cand.excluded:
+        return cand.excluded
+    if cand.reference:
+        return f"a threshold or reference value ('{cand.reference}')"
+    why = _context_rejection(r, span, cand)
+    if why:
+        return why
+    dated = r.rx.dated_after_value.match(r.text, cand.value_end)
+    since = max(span.start_char, cand.current_from or 0)  # years before a switch ("…in 2023, now 1.255") are the earlier value's
+    if since > span.start_char and not cand.series:
+        # …unless they bound a period wholly in the past: "between 2019 and 2021 TBS fell from 1.33 to 1.31"
+        line_start = r.text.rfind("\n", 0, span.start_char) + 1
+        clause = max([line_start, span.start_char - 80] + [r.text.rfind(c, 0, span.start_char) + 1 for c in ".;:"])
+        before = {int(r.text[m.start():m.end()]) for m in r.rx.year.finditer(r.text, clause, since)
+                  if not _year_not_a_study(r, m.start(), m.end())}
+        if len(before) >= 2 and all(r.is_past_year(y) for y in before):
+            return f"a change over past years ({min(before)}-{max(before)})"
+    years = [(m.start(), m.end()) for m in r.rx.year.finditer(r.text, since, cand.value_start)]
+    if dated:
+        years.append((dated.start(1), dated.end(1)))
+    for s, e in years:
+        year = int(r.text[s:e])
+        if r.is_past_year(year) and not _year_not_a_study(r, s, e):
+            return f"a prior study's value ({year})"
+    return None
+
+
+def _year_not_a_study(r: _Reader, s: int, e: int) -> bool:
+    """Whether a year beside a value dates a birth or a citation ("per ISCD 2023"), not a study."""
+    line_start = r.text.rfind("\n", 0, s) + 1
+    before, after = r.folded[max(line_start, s - 40):s], r.folded[e:e + 40]
+    return bool(r.rx.birth_context.search(before) or r.rx.citation_before.search(before)
+                or r.rx.citation_after.match(after))
+
+
+def _context_rejection(r: _Reader, span: Span, cand: TbsCandidate) -> str | None:
+    """:meth:`_Reader.rejection` for a TBS value, read where the value sits.
+
+    For a value the text switches to ("previously 1.301, now 1.255") history words written before
+    the switch describe the earlier number, not this one; a table cell is judged by its own row, not
+    by header words above it. An OBX segment's units and range fields ("{index}") and JSON braces are
+    not template placeholders.
+    """
+    if cand.layout not in ("obx", "fhir") and r.placeholder(span):
+        return "a blank template placeholder"
+    policy = r.rules.elements["tbs_value"]
+    pos = cand.current_from
+    # A table cell's study is its column's or row's: words in the header lines above say nothing more.
+    row = r.text.rfind("\n", 0, cand.value_start) + 1 if cand.layout in ("table_row", "column_table") else None
+    for cat, rule_id, words in r.modifiers(span):
+        if cat in policy.disqualifying_modifiers:
+            if pos is not None and cat == "HISTORICAL" and r.text.find(words, pos, span.end_char + 120) == -1:
+                continue
+            if row is not None and r.text.find(words, row, span.end_char + 120) == -1:
+                continue
+            return f"{_MODIFIER_REASONS.get(cat, cat.lower())} ('{_one_line(words)}', {rule_id})"
+    sec = r.scoped_section(span)
+    if sec in policy.excluded_sections:
+        return _SECTION_REASONS.get(sec, f"in the {sec} section")
+    return None
+
+
+_MENTION_RX: dict[int, tuple[TbsValueRules, re.Pattern[str]]] = {}
+_SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+(?:[.!?]|$)")
+
+
+def _later_parts(r: _Reader, rules: TbsValueRules | None, accepted: list[tuple[Span, TbsCandidate]],
+                 review: list[str]) -> tuple[list[tuple[int, Span, TbsCandidate]], list[tuple[Span, str]]]:
+    """Rank the accepted values by the report part they sit in, and drop those a signed part withdraws.
+
+    A signed addendum (amendment, correction) outranks what came before it: its TBS is the current
+    one. One that declares the TBS invalid or withdrawn leaves none of the values before it (nor
+    those in the withdrawing sentence). An unsigned part still outranks the original, with a review
+    reason when it changes the value.
+
+    Returns:
+        ``(rank, span, candidate)`` for the values kept (rank 0: the original report) and
+        ``(span, reason)`` for the values withdrawn.
+    """
+    parts = structure.later_parts(r.text) if accepted else []
+    if not parts:
+        return [(0, s, c) for s, c in accepted], []
+    mention = _mention_rx(rules)
+    signed = [_part_signed(r, p) for p in parts]
+    withdrawn: list[tuple[Span, str]] = []
+    kept = list(accepted)
+    for p, ok in zip(parts, signed, strict=True):
+        if not ok:
+            continue
+        for sm in _SENTENCE.finditer(r.text, p.start, p.end):
+            sentence = sm.group(0)
+            word = structure.retracts(sentence) if mention is None or mention.search(sentence) else None
+            if not word:
+                continue
+            why = f"withdrawn as invalid by a signed later part ('{_one_line(p.heading, 40)}': '{word}')"
+            gone = [(s, c) for s, c in kept if c.value_start < p.start or (
+                sm.start() <= c.value_start < sm.end() and not structure.replaced_at(sentence, c.value_start - sm.start()))]
+            withdrawn += [(s, why) for s, _ in gone]
+            kept = [a for a in kept if a not in gone]
+    ranked = []
+    for span, cand in kept:
+        rank = 0
+        for k, p in enumerate(parts):
+            if p.start <= cand.value_start < p.end:
+                rank = 2 * (k + 1) if signed[k] else 2 * k + 1
+        ranked.append((rank, span, cand))
+    if ranked:
+        top = max(rank for rank, _, _ in ranked)
+        if top % 2 == 1:
+            lower = [c for rank, _, c in ranked if rank < top]
+            upper = [c for rank, _, c in ranked if rank == top]
+            if lower and not any(_same_value(r, a, b) for a in upper for b in lower):
+                review.append("the TBS is changed in a later part of the report that is not signed")
+    return ranked, withdrawn
+
+
+def _part_signed(r: _Reader, part: structure.Part) -> bool:
+    """Whether a later part carries its own signing statement (and no not-final status)."""
+    sig = r.doc.spans.get(SIGNATURE_GROUP, ())
+    signed = any(part.start <= s.start_char < part.end and s._.signature is not None and not s._.signature.negated
+                 for s in sig)
+    if not signed:
+        return False
+    status = r.doc.spans.get(STATUS_GROUP, ())
+    return not any(part.start <= s.start_char < part.end and s.label_ != STATUS_FINAL_LABEL for s in status)
+
+
+def _mention_rx(rules: TbsValueRules | None) -> re.Pattern[str] | None:
+    if rules is None:
+        return None
+    hit = _MENTION_RX.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        hit = _MENTION_RX[id(rules)] = (rules, rules.mention.compile())
+    return hit[1]
 
 
 def _fracture_risk(r: _Reader) -> ElementFinding:
@@ -498,19 +662,32 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
     status = sorted(doc.spans[STATUS_GROUP], key=lambda s: s.start_char) if STATUS_GROUP in doc.spans else []
     rej: list[Evidence] = []
     qualified: list[tuple[Span, SignatureFinding]] = []
+    unclear: list[str] = []
     for span in sig_spans:
         f: SignatureFinding = span._.signature
         who = ", ".join(x for x in (f.name, f.credential) if x) or "no name"
         if f.negated:
             rej.append(_sig_ev(r, span, f, f"says the report is not signed ({who})"))
+        elif f.kind == "proxy":
+            rej.append(_sig_ev(r, span, f, "signed on someone else's behalf or in their absence, not by a qualified professional"
+                               + (f" ({who})" if f.name or f.credential else "")))
+        elif f.kind == "not_report":
+            rej.append(_sig_ev(r, span, f, f"signs an order, requisition or consent, not this report ({who})"))
         elif f.kind == "staff":
             rej.append(_sig_ev(r, span, f, f"signed by clinical staff, not a qualified professional ({who})"))
         elif f.kind == "trainee":
             rej.append(_sig_ev(r, span, f, f"signed by a trainee; the attending's final signature is required ({who})"))
         elif f.name is None:
             rej.append(_sig_ev(r, span, f, "signing statement with no signer named"))
+        elif f.kind == "bare_dr":
+            rej.append(_sig_ev(r, span, f, f"signer is only 'Dr. {f.name}', with no credential or qualifying role: "
+                                           "the qualification is not established"))
+            if f.review:
+                unclear.append(f.review)
         elif f.kind != "qualified":
             rej.append(_sig_ev(r, span, f, f"signer's credential is not a physician, NP or PA ({who})"))
+        elif r.scoped_section(span) in ("comparison", "history") or _PRIOR_REPORT.search(_line_of(r.text, f.start)):
+            rej.append(_sig_ev(r, span, f, f"a prior or outside report's signature, not this report's ({who})"))
         else:
             qualified.append((span, f))
     finals = [s for s in status if s.label_ == STATUS_FINAL_LABEL]
@@ -523,16 +700,38 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
         else:
             reason = "No signing statement (electronically signed, /s/, signed by, attested by) by a physician, NP or PA."
         status_word = _status_word(not_final) if not_final else "unsigned"
-        return ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED]), None, status_word
+        # A bare "Dr." is the one case where a person could tell what the text cannot (unless the report is not final anyway).
+        review = unclear[-1:] if unclear and not not_final else []
+        return ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED], review), None, status_word
     span, f = qualified[-1]
+    trainee_signed = any(s._.signature.kind == "trainee" for s in sig_spans)
     blocking = []
     for marker in not_final:
-        cleared = (span.start_char > marker.start_char and f.attending) or (
-            any(fm.start_char <= marker.end_char + 200 for fm in finals) and span.start_char > marker.start_char
-            and "prelim" in marker.text.lower()
-        )
+        # A preliminary or draft marker is lifted when the report states it is final ("supersedes the preliminary
+        # report", "corrected and finalized") before the qualified signature ends, and that signature comes after the
+        # marker or the final statement stands right by it ("Final report. Signed … after the fellow's preliminary
+        # read"); any marker is lifted by a later signature the signer gives as the attending.
+        later = span.start_char > marker.start_char
+        supersedable = bool(re.search(r"prelim|draft|provisional|wet", marker.text, re.IGNORECASE))
+        final_before = [fm for fm in finals if fm.start_char < span.end_char]
+        # The attending's signature finalises a trainee's read or a marker waiting for the attending; a report that
+        # calls itself preliminary and carries only a consultant's signature stays preliminary.
+        awaits_attending = trainee_signed or bool(_AWAITS_ATTENDING.search(_line_of(r.text, marker.start_char)))
+        cleared = (later and f.attending and awaits_attending) or (supersedable and bool(final_before) and (
+            later or any(abs(fm.start_char - marker.start_char) <= 200 for fm in final_before)))
         if not cleared:
             blocking.append(marker)
+    # An addendum after the signature with no qualified signature of its own is unsigned: when it carries the TBS,
+    # the risk or the plan, the interpretation is not attested (elements.md, Document parts).
+    # ``span`` is the last qualified signature: no qualified professional signed after such an addendum's heading.
+    for head in _ADDENDUM_HEAD.finditer(r.text, span.end_char):
+        if _ADDENDUM_HOLDS.search(r.text, head.start(), head.start() + 2000):
+            rej.append(Evidence(text=head.group(0).strip(), start=head.start(), end=head.end(), section=r.section_name(span),
+                                rule_id="G-ADDENDUM-UNSIGNED", reason="an addendum after the signature is not signed"))
+            reason = (f"An addendum after {f.name or 'the'}'s signature carries no signature of its own "
+                      f"('{_one_line(head.group(0))}'); its findings are not attested.")
+            return (ElementFinding("signature", False, reason, [], rej[:MAX_REJECTED]),
+                    Signer(name=f.name or "", credential=f.credential), "unsigned")
     if blocking:
         m = blocking[0]
         rej.append(Evidence(text=r.text[m.start_char:m.end_char], start=m.start_char, end=m.end_char,
@@ -543,12 +742,35 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
     signer = Signer(name=f.name or "", credential=f.credential)
     who = ", ".join(x for x in (f.name, f.credential) if x)
     ev = [_sig_ev(r, span, f, "signing statement by a qualified professional")]
-    return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:MAX_REJECTED]), signer, "final"
+    review = [f.review] if f.review else []  # a signer placed where the layout leaves doubt
+    return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:MAX_REJECTED], review), signer, "final"
+
+
+#: A signature line quoting another report ("Prior report (2022) electronically signed by …").
+_PRIOR_REPORT = re.compile(r"\b(?:prior|previous|earlier|outside|comparison|old)\s+(?:report|study|exam|dxa|dexa|scan)\b",
+                           re.IGNORECASE)
+
+
+def _line_of(text: str, pos: int) -> str:
+    end = text.find("\n", pos)
+    return text[line_start_of(text, pos) : len(text) if end == -1 else end]
+
+
+#: An addendum's heading line, and what makes one hold the interpretation (value, risk or plan).
+_ADDENDUM_HEAD = re.compile(r"^[^\w\n]{0,10}(?:addendum|amendment)\b[^\n]{0,80}", re.IGNORECASE | re.MULTILINE)
+_ADDENDUM_HOLDS = re.compile(r"\b(?:tbs|trabecular|frax|fracture|risk|recommend\w*|plan|therap\w*|treat\w*|dxa|dexa)\b",
+                             re.IGNORECASE)
+
+
+#: A not-final marker about a trainee's read or the attending's review ("Attending review: pending").
+_AWAITS_ATTENDING = re.compile(r"\b(?:attending|resident|fellow|trainee|registrar|house\s+officer|PGY|co-?sign\w*|consultant|staff)\b",
+                               re.IGNORECASE)
 
 
 def _status_word(markers: list[Span]) -> str:
     text = " ".join(m.text.lower() for m in markers)
-    for word, status in (("prelim", "preliminary"), ("draft", "draft"), ("pending", "pending"), ("await", "pending"),
+    for word, status in (("prelim", "preliminary"), ("provisional", "preliminary"), ("wet read", "preliminary"),
+                         ("draft", "draft"), ("pending", "pending"), ("await", "pending"),
                          ("not signed", "unsigned"), ("unsigned", "unsigned")):
         if word in text:
             return status
@@ -571,7 +793,7 @@ def extract(doc: Doc, patterns: PatternSet) -> DocFindings:
         The five element findings with their evidence, the TBS value and the signer.
     """
     r = _Reader(doc, patterns)
-    tbs, value, region = _tbs_value(r)
+    tbs, value, region = _tbs_value(r, patterns.tbs_value)
     sig, signer, status = _signature(doc, r)
     found = {
         "imaging_source": _imaging_source(r),

@@ -90,8 +90,28 @@ class TbsValueRules(_Strict):
     not_a_value_mention: RegexRule
     region: RegexRule
     value: RegexRule
+    #: A dictated number ("one point two five four").
+    spelled_value: RegexRule
     gap_stop: RegexRule
     gap_reference: RegexRule
+    #: Words that make a number an estimate rather than a measurement ("a TBS around 1.2").
+    hypothetical: RegexRule
+    #: The same, right after the number ("1.2 would be expected").
+    hypothetical_after: RegexRule
+    #: The same, in the clause before the TBS word ("one would expect a TBS of 1.2").
+    hypothetical_before: RegexRule
+    #: A reference value named just before the TBS word ("age-matched TBS 1.285").
+    reference_before: RegexRule
+    #: A number declared invalid right after it ("1.189 - invalid").
+    invalid_after: RegexRule
+    #: A dictated correction between two numbers ("1.198 scratch that 1.298").
+    correction: RegexRule
+    #: A value taken back in the dictation with no number after it ("one point two zero... scratch that.").
+    retraction: RegexRule
+    #: A switch from an earlier number to the current one ("previously 1.301 in 2023, now 1.255").
+    current_switch: RegexRule
+    #: A region or year written just before the TBS word ("L1-L4 TBS 1.255").
+    lead: RegexRule
     min_value: float
     max_value: float
     max_gap_chars: int = Field(gt=0, le=400)
@@ -102,16 +122,47 @@ class SignatureRules(_Strict):
 
     attestations: list[RegexRule] = Field(min_length=1)
     negations: RegexRule
+    #: "Signed in his absence by", "on behalf of", "p.p.": the person named is not the one who signed.
+    proxy_markers: RegexRule
     status_not_final: list[RegexRule]
+    #: Ids of ``status_not_final`` rules whose words only state the report's status in a sentence about
+    #: the report, its signature or its signer (``status_subject``) or on a status line of their own.
+    status_contextual: list[str]
+    status_subject: RegexRule
+    #: A condition ahead of a status word in its clause ("If not approved, …") makes it no status.
+    status_conditional: RegexRule
     status_final: RegexRule
     attending_markers: RegexRule
     trainee_markers: RegexRule
+    #: The closed list of credentials that qualify a signer (physician, NP, PA).
     credentials_qualified: list[str]
+    #: Certification suffixes allowed after a credential in a hyphenated compound ("APRN-BC").
+    credential_suffixes: list[str]
     credentials_trainee_excluded: list[str]
+    #: Credentials that never qualify, whatever role words follow them (DC, PT, PharmD, BS, DNP alone…).
+    credentials_unqualified: list[str]
+    #: Known credentials that do not qualify on their own (fellowships, other degrees).
     credentials_other: list[str]
     credentials_staff: list[str]
     roles_qualified: list[str]
+    #: Role words that make a signer not a physician, NP or PA ("technologist", "physicist", "nurse").
+    roles_unqualified: list[str]
+    #: Words that, right before a qualified role, make it another profession ("chiropractic physician").
+    role_disqualifiers: list[str]
+    #: Words that label a signer's role ("Interpreting", "Reading", "Attending"): never part of a name.
+    role_labels: list[str]
+    #: Role and label words that are never a signer's name ("Interpreting Radiologist").
+    not_name_words: list[str]
     name_particles: list[str]
+
+    @field_validator("status_contextual")
+    @classmethod
+    def _contextual_ids_exist(cls, value: list[str], info: Any) -> list[str]:
+        known = {r.id for r in info.data.get("status_not_final", [])}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"status_contextual names rules that are not in status_not_final: {unknown}")
+        return value
 
 
 class ElementPolicy(_Strict):

@@ -76,6 +76,8 @@ FAILS = [
     ("signature", {"sign": "Electronically signed by Priya Raman, MD\nTHIS IS A PRELIMINARY REPORT\n"}),
     ("signature", {"sign": "Electronically signed by Mary Poe, RN\n"}),
     ("signature", {"sign": "Signature: ____________\n"}),
+    # a bare "Dr." with no credential or role does not establish the qualification (elements.md, Signatures)
+    ("signature", {"sign": "Electronically Signed By: Dr. Priya Raman\n"}),
     ("tbs_value", {"value": "Previous TBS: 1.301 (2021)\nTBS today: not obtained.\n"}),
     ("tbs_value", {"value": "A TBS below 1.230 indicates degraded microarchitecture.\n"}),
     ("fracture_risk", {"risk": "Impression: if her TBS were lower, her fracture risk would be high.\n"}),
@@ -107,7 +109,6 @@ PASSES = [
     {"sign": "Signed electronically: Priya Raman, FNP-C 03/14/2025\n"},
     {"sign": "electronically signed by\npriya raman, MD\n"},
     {"sign": "Tech: Dana Cole, RT(R)(BD)\nE-signed: PRIYA RAMAN, M.D.\n"},
-    {"sign": "Electronically Signed By: Dr. Priya Raman\n"},
     {"sign": "Attending: Priya Raman, MD — electronically signed 03/14/2025 13:18\n"},
     {"value": "The L1-L4 trabecular bone score measures 1.241, partially degraded.\n"},
     {"value": "TBS:\n  L1-L4: 1.241\n"},

@@ -57,10 +57,11 @@ def test_a_ticked_option_or_a_statement_about_her_counts(checker: Checker, risk:
     [
         "Thank you kindly for referring this patient.\n",
         "Many thanks for the consultation request.\n",
+        "Thank you once again for this kind referral.\n",
         "Guidance note: the society recommends therapy for women whose hip probability is 3 % or more.\n",
         "Treatment should be considered in men over 70 with a T-score of -2.5 or lower.\n",
     ],
-    ids=["thanks-for-referring", "thanks-for-request", "society-guideline", "population-should"],
+    ids=["thanks-for-referring", "thanks-for-request", "thanks-again", "society-guideline", "population-should"],
 )
 def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan: str) -> None:
     result = checker.check_text(_report(plan=plan))
@@ -94,3 +95,30 @@ def test_a_birth_or_guideline_year_does_not_make_the_current_study_history(
 ) -> None:
     text = "BONE HEALTH NOTE\nExam date: 2025-02-11\n" + line + "TBS (L1-L4): 1.244\n" + RISK + PLAN + SIGN
     assert checker.check_text(text).elements["imaging_source"].satisfied is counts
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Empfehlung / Recommendation: Vitamin D3 1000 IE taeglich, Sturzprophylaxe.\n",
+        "Recommandations / Recommendations : vitamin D supplement, calcium.\n",
+        "Recomendación / Plan: calcium and vitamin D.\n",
+    ],
+    ids=["german-english", "french-english", "spanish-english"],
+)
+def test_a_bilingual_plan_heading_opens_the_plan_section(checker: Checker, plan: str) -> None:
+    assert checker.check_text(_report(plan=plan)).elements["recommendations"].satisfied
+
+
+@pytest.mark.parametrize(
+    ("risk", "counts"),
+    [
+        ("Her TBS-adjusted probabilities are 24 % for major osteoporotic\nfracture and 4.2 % for hip fracture.\n", True),
+        ("Treatment is advised when the probability is ≥ 20 % for major osteoporotic fracture.\n", False),
+    ],
+    ids=["number-before-type", "threshold"],
+)
+def test_a_probability_written_before_its_fracture_type_is_an_assessment(
+    checker: Checker, risk: str, counts: bool
+) -> None:
+    assert checker.check_text(_report(risk=risk)).elements["fracture_risk"].satisfied is counts

@@ -1,7 +1,31 @@
-"""The ``tbs_signature`` component: signing statements, signers, credentials and report status, as spans."""
+"""The ``tbs_signature`` component: signing statements, signers, credentials and report status, as spans.
+
+A signing statement ("electronically signed", "/s/", "attested by", …) names its signer in one of a few
+places, read in this order:
+
+* right after the signing words, on the same line ("Electronically signed by Jane Roe, MD 03/14/2025");
+  a name after a date with no "by" must carry a credential or "Dr." to count ("… 10:41 Interpreting
+  Radiologist" is a role, not a signer);
+* when the statement ends its line with "by"/":" (the signer is on the next line), that next line;
+* before the signing words on the same line ("Attending: Jane Roe, MD — electronically signed …");
+* the signature block above it: a name/credential line up to three lines up, with only short role or
+  department lines between and no blank line ("Jane Roe, MD / Radiology / Electronically signed <date>");
+* the next line, when it holds a name with a credential; a signer read there is flagged for review,
+  since the layout leaves it open whether that line answers the statement.
+
+The signer is then judged on the closed list of qualified credentials and on the role words around
+them (the rest of the signer's line, the block's role lines): technologist, trainee, proxy signatures
+("signed in his absence by"), non-physician "physicians" ("chiropractic physician") and a bare "Dr."
+with nothing else to tell the qualification.
+
+Report-status markers are status statements, not any occurrence of the words: "preliminary",
+"draft", "not reviewed/approved" count on a status line or in a sentence about the report, its
+signature or its signer, and never after a condition ("If not approved, …").
+"""
 
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -22,21 +46,101 @@ from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
 from tbs_doccheck.checker.speedups.spans import char_span
 
+# Every helper pattern below is anchored (\A) and applied to a short slice, or is a plain word search.
 _DATEISH = re.compile(
-    r"^(?:\d|on\b|at\b|dated?\b|date\b|time\b|\(|\[|-{1,2}\s*\d)",
+    r"\A(?:\d|on\b|at\b|dated?\b|date\b|time\b|\(|\[|-{1,2}\s*\d)",
     re.IGNORECASE,
 )
 _MONTH = re.compile(
-    r"^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
-    r"|nov(?:ember)?|dec(?:ember)?)\.?$",
+    r"\A(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?)\.?\Z",
     re.IGNORECASE,
 )
-_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?$")
-_AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "ra"})
-# Signer, credentials and role sit right beside the signing words; reading a bounded window
-# keeps a one-line report with thousands of "signed by" linear.
-_SIGNER_WINDOW = 200
-_STOP_WORDS = frozenset({"on", "at", "date", "dated", "time", "for", "the", "of", "in", "via", "using"})
+_NAME_WORD = re.compile(r"\A[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]*)*\.?\Z")
+# A word of a name or a credential; UK/Commonwealth degrees written in parts ("MB BS", "MB ChB",
+# "MB BCh BAO", "BM BS") are read as one credential, so that "BS" alone never reads as one.
+_TOKEN = re.compile(
+    r"M\.?\s?B\.?,?\s?(?:B\.?\s?S|C[Hh]\.?\s?B|B\.?\s?C[Hh](?:\.?\s?B\.?\s?A\.?\s?O)?)\.?(?=[\s,;)]|\Z)"
+    r"|B\.?\s?M\.?\s?(?:B\.?\s?S|B\.?\s?C[Hh])\.?(?=[\s,;)]|\Z)"
+    r"|M\.\s?D\.|D\.\s?O\."
+    r"|[^\s,;|]+(?:\([A-Za-z]{1,3}\))*"
+)
+# A credential-shaped word (capitals, maybe dots or a hyphen): "MPAS", "DMRD", "F.A.C.R.".
+_CRED_LIKE = re.compile(r"\A(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Za-z.()/-]{1,11}\Z")
+# Punctuation and "by" between the signing words and the signer: "signed by: ", "signed | ", "signed - ".
+_BY_LEAD = re.compile(
+    r"\A[\s:\-–—=>|*.,]{0,12}(?:(?:verified|applied|affixed|present|on\s+file)\b[\s:]{0,3})?"
+    r"(?:(?:and|&)\s{1,3}[a-z]{2,15}ed\s{1,3}(?=by\b))?"  # "signed and authorised by"
+    r"(?:(by|per|von|par|por|door)\b[\s:\-–—|]{0,12})?",
+    re.IGNORECASE,
+)
+_DATE_LEAD = re.compile(
+    r"\A[\s,;:|*\-–—]{0,12}(?:(?:on|at|dated?|date|time)\b[\s:]{0,6})?"
+    r"(?:\d{1,4}[/.\-][\dOo]{1,2}[/.\-][\dOo]{2,4}|\d{1,2}\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,?\s\d{4}"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?\s\d{1,2},?\s\d{4})"
+    r"(?:[\s,T]{1,3}(?:at\s)?\d{1,2}[:h.]?\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?(?:\s?[ap]\.?m\.?)?(?:\s(?:[A-Z]{1,2}[SD]T|UTC|GMT|CEST|CET|BST|IST|AEST|AEDT|NZST)\b)?)?",
+    re.IGNORECASE,
+)
+_PUNCT_LEAD = re.compile(r"\A[\s:\-–—|,*>]{0,60}")
+# Dr., Doctor, Prof. and the German "Dr. med." ahead of a name.
+_HONORIFIC = re.compile(r"\A(?:(?:dr|doctor|prof|professor)\b\.?\s{0,3}(?:med\b\.?\s{0,3})?){1,3}", re.IGNORECASE)
+# "Technologist: ", "Interpreting physician: ", "Attending - " ahead of a name on a signature line.
+_LABEL = re.compile(r"\A[ \t*>•-]{0,8}(?:([A-Za-z][\w /()&.-]{0,40}):)?[ \t]{0,8}")
+# Label words that introduce a signer ("Read by:", "Signer:", "Provider:") besides the role words.
+_SIGNER_LABEL_WORDS = frozenset({"by", "name", "signer", "signature", "signed", "provider", "reader", "clinician",
+                                 "practitioner", "doctor", "dr", "dictated", "reported", "interpreted", "author",
+                                 "authenticator", "verifier", "md"})
+# A signing statement about another document or by another party: the order, the requisition, a consent,
+# the referral, the patient.
+_OTHER_DOCUMENT = re.compile(
+    r"\b(?:order(?:ed|ing)?|requisition|consent|prescription|referral|referring|patient(?:'s)?)\s+(?:form\s+)?"
+    r"(?:(?:was|is|has\s+been)\s+)?(?:e-?|electronically\s+|digitally\s+)?(?:signed|signature|physician|provider)",
+    re.IGNORECASE,
+)
+# Labels naming someone who is not the report's signer.
+_OTHER_PERSON_LABEL = re.compile(
+    r"\b(?:referr\w*|order\w*|requesting|requested|cc|copy|copies|pcp|primary\s+care|patient|sent\s+to|attn|guarantor"
+    r"|supervis\w*)\b",
+    re.IGNORECASE,
+)
+# The statement itself says no signature was given: "Electronic signature: not applied", "Signed: none".
+_NEGATED_AFTER = re.compile(
+    r"\A[\s:\-–—|(]{0,12}(?:no|not|none|nil|pending|n/?a|unsigned|required|awaiting|outstanding|missing|to\s+follow)\b",
+    re.IGNORECASE,
+)
+# A blank where a signer should be: "Signed by: ________", "Electronically signed: [ ]".
+_BLANK = re.compile(r"\A[\s:\-–—|]{0,12}(?:_{2,}|\[[^\]\n]{0,30}\]|\{\{|\*{2,}|<[^>\n]{0,30}>|\.{3,})")
+# Where the signer's own words end on their line: a sentence break or a clause about something else
+# ("… MD (Attending) after review of the fellow's read").
+_REST_END = re.compile(r"[.;!?](?:\s|\Z)|\b(?:after|following|upon|with|regarding|because|who|which)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.;!?](?:\s|\Z)|\n")
+_HAS_WORD = re.compile(r"[^\W_]")
+_ENDS_WITH_BY = re.compile(r"(?:\bby|:)\s{0,3}\Z", re.IGNORECASE)
+# An HL7 result segment written into the text: its name, then its fields (the segment name counts as field 0).
+_HL7_SEGMENT = re.compile(r"^[ \t]{0,4}(OBR|OBX)\|([^\n\r]*)", re.MULTILINE)
+_SIGNER_WINDOW = 200  # signer, credentials and role sit right beside the signing words
+_BLOCK_LINES = 3  # how far up a signature block's name/credential line may sit
+_SHORT_LINE_WORDS = 8  # a role or department line of a signature block is short
+_STOP_WORDS = frozenset({"on", "at", "date", "dated", "time", "for", "the", "of", "in", "via", "using", "a", "an", "this",
+                         "that", "and", "with", "who", "is", "was", "has", "have", "been", "not", "to", "from", "as",
+                         "after", "before", "under", "per", "by"})
+_AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "ra", "od", "pt", "ot", "dc", "ba", "rd"})
+# Words that leave a short sentence about nothing but the status ("This is a draft.", "Review: pending").
+_FILLER = frozenset({"this", "is", "a", "an", "the", "it", "was", "has", "been", "be", "yet", "still", "currently",
+                     "now", "only", "and", "or", "as", "of", "at", "present", "time"})
+_KIND_ORDER = ("trainee", "staff", "qualified", "unqualified", "other")
+
+
+def _tidy_credential(raw: str) -> str:
+    """A credential as written, without the brackets and punctuation around it ("(MD)", "MD>", "PA-C,")."""
+    raw = raw.strip(" ,;:<>[]{}")
+    if raw.startswith("(") and raw.endswith(")") and raw.count("(") == 1:
+        raw = raw[1:-1]  # "Jane Roe (MD)"
+    while raw.endswith(")") and raw.count(")") > raw.count("("):
+        raw = raw[:-1]  # "(Jane Roe, MD)"
+    while raw.startswith("(") and raw.count("(") > raw.count(")"):
+        raw = raw[1:]
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +149,18 @@ class SignatureFinding:
 
     Attributes:
         rule_id: The attestation rule that matched.
-        name: The signer's name as written, or None when no name follows.
+        name: The signer's name as written, or None when no name is found.
         credential: The credentials as written ("MD", "MBBS, FRCP"), or None.
-        kind: ``qualified``, ``staff``, ``trainee`` or ``unknown``.
+        kind: ``qualified``; ``staff`` (technologist, nurse, scribe…); ``trainee``; ``unqualified`` (a
+            credential or role that is not a physician, NP or PA: DC, PhD physicist, DNP alone…);
+            ``bare_dr`` ("Dr. X" with no credential or role); ``proxy`` (signed on someone's behalf);
+            ``not_report`` (signs an order, requisition or consent, or is the ordering physician's); ``unknown``.
         negated: The statement says the report is *not* signed.
         attending: The statement is an attending's (attestation wording or role nearby).
-        start: Offset where the statement starts.
-        end: Offset where the signer's credentials end.
+        start: Offset where the statement (or the signer's name, when it stands before it) starts.
+        end: Offset where the statement or the signer's credentials end.
+        review: Why a person should look at this signer (a bare "Dr.", a signer read from the line under the
+            statement), or None.
     """
 
     rule_id: str
@@ -62,6 +171,33 @@ class SignatureFinding:
     attending: bool
     start: int
     end: int
+    review: str | None = None
+
+
+@dataclass(slots=True)
+class _Person:
+    """A name and/or credentials read at one place of a line."""
+
+    name: str | None
+    credential: str | None
+    kinds: set[str]
+    had_dr: bool
+    start: int
+    end: int
+    rest: str  # the rest of the person's line after the credentials (role words, dates)
+
+    @property
+    def identified(self) -> bool:
+        """A name with a credential, or "Dr." and a name: enough to take from a line that is not the statement's own."""
+        return bool(self.name and (self.credential or self.had_dr))
+
+
+# A status field whose value is empty or a placeholder: the label alone says nothing about the report.
+_BLANK_FIELD = re.compile(
+    r"[ \t]{0,20}(?:on|date|by)?[ \t]{0,4}[:=][ \t]{0,20}(?:-{1,3}|—|–|_{2,40}|n/?a|none|no|\[\s{0,3}\]|\(\s{0,3}\))?"
+    r"[ \t]{0,20}(?:$|[|\n])",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 class SignatureFinder:
@@ -81,102 +217,403 @@ class SignatureFinder:
         self.rules = rules
         self.attest = [(r.id, Scanner(r.pattern)) for r in rules.attestations]
         self.negation = rules.negations.compile()
-        self.not_final = [(r.id, Scanner(r.pattern)) for r in rules.status_not_final]
+        self.proxy = rules.proxy_markers.compile()
+        self.not_final = [(r.id, Scanner(r.pattern), r.id in rules.status_contextual) for r in rules.status_not_final]
+        self.status_subject = rules.status_subject.compile()
+        self.status_conditional = rules.status_conditional.compile()
         self.final = Scanner(rules.status_final.pattern, re.IGNORECASE | re.MULTILINE)
         self.attending = rules.attending_markers.compile()
         self.trainee = rules.trainee_markers.compile()
         norm = self._norm
-        self.qualified = {norm(c) for c in rules.credentials_qualified}
-        self.staff = {norm(c) for c in rules.credentials_staff}
-        self.other = {norm(c) for c in rules.credentials_other}
-        self.trainee_creds = {norm(c) for c in rules.credentials_trainee_excluded}
-        self.roles = [r.lower() for r in rules.roles_qualified]
+        self.bags = {
+            "trainee": {norm(c) for c in rules.credentials_trainee_excluded},
+            "staff": {norm(c) for c in rules.credentials_staff},
+            "qualified": {norm(c) for c in rules.credentials_qualified},
+            "unqualified": {norm(c) for c in rules.credentials_unqualified},
+            "other": {norm(c) for c in rules.credentials_other},
+        }
+        self.suffixes = {norm(c) for c in rules.credential_suffixes}
+        self.roles_qualified = self._words_rx(rules.roles_qualified)
+        self.roles_unqualified = self._words_rx(rules.roles_unqualified)
+        self.role_disqualified = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in sorted(rules.role_disqualifiers, key=len, reverse=True)) + r")\s+$",
+            re.IGNORECASE,
+        )
+        self.not_name = {w.lower() for r in (*rules.not_name_words, *rules.roles_qualified, *rules.roles_unqualified,
+                                             *rules.role_labels) for w in r.split()}
         self.particles = {p.lower() for p in rules.name_particles}
+        self.role_vocab = {w.lower() for r in (*rules.roles_qualified, *rules.roles_unqualified, *rules.role_labels)
+                           for w in r.split()}
+        vocab = "|".join(re.escape(w) for w in sorted(self.role_vocab, key=len, reverse=True))
+        # "the attending radiologist, " ahead of the name: role words, not the signer.
+        self.role_lead = re.compile(rf"\A(?:(?:the|our|your)\s+)?(?:(?:{vocab})s?\b[ \t]{{0,3}}){{1,4}}[ \t,:\-–—]{{0,4}}",
+                                    re.IGNORECASE)
+
+    @staticmethod
+    def _words_rx(words: list[str]) -> re.Pattern[str]:
+        alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+        return re.compile(r"\b(?:" + alts + r")s?\b", re.IGNORECASE)
 
     @staticmethod
     def _norm(cred: str) -> str:
-        return re.sub(r"[.\s]", "", cred).upper()
+        return re.sub(r"[.\s,]", "", cred).upper()
 
-    def _credential_kind(self, token: str) -> str | None:
-        raw = token.strip(",;:")
-        if not raw:
-            return None
-        if raw.islower() and raw in _AMBIGUOUS_LOWER:
-            return None
-        n = self._norm(raw)
-        for kind, bag in (("trainee", self.trainee_creds), ("staff", self.staff),
-                          ("qualified", self.qualified), ("other", self.other)):
-            if n in bag:
+    # -- credentials and persons ---------------------------------------------------------
+    def _bag_kind(self, norm: str) -> str | None:
+        for kind in _KIND_ORDER:
+            if norm in self.bags[kind]:
                 return kind
         return None
 
-    def _parse_signer(self, text: str, pos: int) -> tuple[str | None, str | None, set[str], int, str]:
-        """Read ``Name, CRED, CRED`` starting at ``pos``; returns (name, credential, kinds, end, rest of line)."""
-        line_end = text.find("\n", pos)
-        line_end = min(len(text) if line_end == -1 else line_end, pos + _SIGNER_WINDOW)
-        seg = text[pos:line_end]
-        if not re.search(r"[A-Za-z]{2}", seg):  # "Electronically signed by\nName, MD"
-            nxt_end = text.find("\n", line_end + 1)
-            nxt_end = min(len(text) if nxt_end == -1 else nxt_end, line_end + 1 + _SIGNER_WINDOW)
-            pos, line_end = line_end + 1, nxt_end
-            seg = text[pos:line_end]
-        lead = re.match(
-            r"^[\s:\-–—=>|*]*(?:(?:on\s+)?[\d/.-]{6,10}(?:\s*(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)?[\s,]*"
-            r"(?=by\b)|on\s+[\d/.-]+(?:\s*(?:at\s+)?\d{1,2}:\d{2})?[\s,]*)?(?:by\b[\s:]*)?(?:(?:Dr|Doctor)\b\.?\s*)?",
-            seg,
-            re.IGNORECASE,
-        )
+    def _credential_kind(self, token: str) -> str | None:
+        raw = _tidy_credential(token)
+        if not raw or (raw.islower() and raw in _AMBIGUOUS_LOWER):
+            return None
+        n = self._norm(raw)
+        kind = self._bag_kind(n)
+        if kind is not None or not ("-" in n or "/" in n):
+            return kind
+        # A compound ("APRN-CNP", "MD/PhD", "RN-BC"): every part a credential or a certification suffix.
+        parts = [p for p in re.split(r"[-/]", n) if p]
+        kinds = [self._bag_kind(p) for p in parts]
+        if not parts or any(k is None and p not in self.suffixes for k, p in zip(kinds, parts, strict=True)):
+            return None
+        return next((k for k in _KIND_ORDER if k in kinds), None)
+
+    def _read_person(self, text: str, pos: int, limit: int) -> _Person | None:
+        """Read ``[Dr.] Name[, CRED, CRED]`` starting at ``pos`` (not past ``limit``, the line's end)."""
+        seg = text[pos:limit]
+        lead = _PUNCT_LEAD.match(seg)
         offset = lead.end() if lead else 0
+        hon = _HONORIFIC.match(seg[offset:])
+        offset += hon.end() if hon else 0
         name_words: list[str] = []
-        creds: list[str] = []
+        creds_start = creds_end = None
         kinds: set[str] = set()
-        end = pos + offset
-        cred_start = cred_end = None
-        name_end = offset
-        for m in re.finditer(r"[^\s,;]+(?:\s*\((?:[A-Z]{1,3})\))*", seg[offset:]):
+        name_start = name_end = None
+        toks = [m for m, _ in zip(_TOKEN.finditer(seg, offset), range(24), strict=False)]
+        tkinds = [self._credential_kind(m.group(0)) for m in toks]
+        prev_end = offset
+        for i, m in enumerate(toks):
             word = m.group(0)
-            kind = self._credential_kind(word)
+            after_comma = "," in seg[prev_end : m.start()]
+            prev_end = m.end()
+            kind = tkinds[i]
+            # An unlisted credential among listed ones ("Jane Roe, MPAS, PA-C", "MBBS, DMRD, MD"): skipped over
+            # when a listed credential follows within two words.
+            if kind is None and _CRED_LIKE.match(word) and any(tkinds[i + 1 : i + 3]) and (
+                    creds_start is not None or (after_comma and len(name_words) >= 2)):
+                kind = "other"
             if kind:
-                creds.append(word.strip(",;:"))
                 kinds.add(kind)
-                cred_start = cred_start if cred_start is not None else offset + m.start()
-                cred_end = offset + m.end()
+                creds_start = m.start() if creds_start is None else creds_start
+                creds_end = m.end() - (len(word) - len(word.rstrip(",;:")))
                 continue
-            if creds or _DATEISH.match(word) or word.lower() in _STOP_WORDS:
+            if creds_start is not None or _DATEISH.match(word) or word.lower() in _STOP_WORDS:
                 break
             if _MONTH.match(word) and len(name_words) >= 2:  # "Jane Doe March 3, 2025"; "April Lee" is a name
                 break
             if not (_NAME_WORD.match(word) or word.lower() in self.particles) or len(name_words) >= 6:
                 break
+            # "Omar Said, Consultant Endocrinologist", "Ann Low Radiologist": the role is not part of the name;
+            # "Smith, Harold J." is ("Last, First").
+            if name_words and (word.strip(".").lower() in self.role_vocab or (after_comma and len(name_words) >= 2)):
+                break
             name_words.append(word)
-            name_end = offset + m.end()
-            end = pos + name_end
-        # The name as written ("Smith, Harold J."), minus the punctuation that joins it to what follows.
-        name = seg[offset:name_end].strip(" ,;") if name_words else ""
-        if name.endswith(".") and len(name_words[-1]) > 2:
-            name = name[:-1]
-        name = name or None
-        credential = None
-        if cred_start is not None and cred_end is not None:
-            credential = seg[cred_start:cred_end].strip(" ,;")
-            end = pos + cred_end
-        rest = text[end:line_end]
-        return name, credential, kinds, end, rest
+            name_start = m.start() if name_start is None else name_start
+            name_end = m.end()
+        name = None
+        if name_words and name_start is not None and name_end is not None:
+            # The name as written ("Smith, Harold J."), minus the punctuation that joins it to what follows.
+            name = seg[name_start:name_end].strip(" ,;")
+            if name.endswith(".") and len(name_words[-1]) > 2:
+                name = name[:-1]
+            if all(w.strip(".,").lower() in self.not_name for w in name_words):
+                name = None  # "Interpreting Radiologist", "Radiology Department": a role, not a person
+        credential = _tidy_credential(seg[creds_start:creds_end]) if creds_start is not None else None
+        if name is None and credential is None:
+            return None
+        end = pos + (creds_end if creds_end is not None else (name_end or offset))
+        start = pos + min(x for x in (name_start, creds_start) if x is not None)
+        rest = text[end:limit]
+        cut = _REST_END.search(rest)
+        return _Person(name, credential or None, kinds, bool(hon), start, end, rest[: cut.start()] if cut else rest)
 
-    def _classify(self, kinds: set[str], name: str | None, context: str, rest: str, had_dr: bool) -> str:
-        if "staff" in kinds or "trainee" in kinds:
-            return "staff" if "staff" in kinds else "trainee"
-        if self.trainee.search(rest):
-            return "trainee"
-        if re.search(r"\b(?:scribe|transcription\w*|technologist|tech|radiographer)\b", rest, re.IGNORECASE):
-            return "staff"
+    def _roles(self, role_text: str) -> tuple[bool, bool, bool]:
+        """(qualified role, unqualified role, qualified role made another profession) in ``role_text``."""
+        qualified = disqualified = False
+        spans = []
+        for m in self.roles_qualified.finditer(role_text):
+            spans.append((m.start(), m.end()))
+            if self.role_disqualified.search(role_text[max(0, m.start() - 30) : m.start()]):
+                disqualified = True
+            else:
+                qualified = True
+        # "Nurse Practitioner" is not a nurse, "Physician Assistant" not an assistant.
+        rest = role_text
+        for s, e in reversed(spans):
+            rest = rest[:s] + " " * (e - s) + rest[e:]
+        unqualified = bool(self.roles_unqualified.search(rest))
+        return qualified, unqualified, disqualified
+
+    def _classify(self, person: _Person | None, own: str, extra: str, proxy: bool) -> tuple[str, str | None]:
+        """The signer's kind and, when qualification cannot be told, why.
+
+        ``own`` is the role text on the signer's own lines (label, rest of the line, the block's role lines);
+        ``extra`` a short role line under the statement, which only speaks for a signer without a credential.
+        """
+        if person is None or (person.name is None and person.credential is None):
+            return ("proxy" if proxy else "unknown"), None
+        kinds = person.kinds
+        if "trainee" in kinds or self.trainee.search(own) or self.trainee.search(extra):
+            return "trainee", None
+        q_role, u_role, d_role = self._roles(own)
+        if u_role:
+            return "staff", None
+        # A qualified credential wins over a staff one listed beside it ("Jane Roe, MSN, RN, FNP-BC").
         if "qualified" in kinds:
-            return "qualified"
-        low = rest.lower()
-        if had_dr or any(role in low for role in self.roles):
-            return "qualified"
-        return "unknown"
+            return "qualified", None
+        if "staff" in kinds:
+            return "staff", None
+        if extra:
+            q2, u2, d2 = self._roles(extra)
+            q_role, u_role, d_role = q_role or q2, u2, d_role or d2
+            if u_role:
+                return "staff", None
+        if "unqualified" in kinds or d_role:
+            return "unqualified", None
+        if q_role:
+            return "qualified", None
+        if "other" in kinds:
+            return "unqualified", None
+        if person.had_dr:
+            who = person.name or "the signer"
+            return "bare_dr", (f"signer 'Dr. {who}' has no credential or role: whether a physician, NP or PA signed "
+                               "cannot be told")
+        return "unknown", None
 
+    # -- where the signer is --------------------------------------------------------------
+    @staticmethod
+    def _line_bounds(text: str, pos: int) -> tuple[int, int]:
+        start = text.rfind("\n", 0, pos) + 1
+        end = text.find("\n", pos)
+        return start, (len(text) if end == -1 else end)
+
+    def _forward(self, text: str, m_end: int, line_end: int, by: bool) -> tuple[_Person | None, bool, bool, int, str]:
+        """The signer after the signing words: (person, dangling, need a credential, end of a skipped date, role words
+        standing before the name: "signed by the attending radiologist, Dr. Jane Roe"). ``by``: the signing words
+        themselves end in "by" or ":"."""
+        limit = min(line_end, m_end + _SIGNER_WINDOW)
+        seg = text[m_end:limit]
+        lead = _BY_LEAD.match(seg)
+        j = lead.end() if lead else 0
+        introduced = by or bool(lead and (lead.group(1) or ":" in lead.group(0)))
+        date = _DATE_LEAD.match(seg[j:])
+        dated = bool(date and date.end())
+        if dated and date is not None:
+            j += date.end()
+            lead = _BY_LEAD.match(seg[j:])
+            if lead and lead.end():
+                j += lead.end()
+                introduced = introduced or bool(lead.group(1))
+        date_end = m_end + j
+        role = self.role_lead.match(seg[j:])
+        lead_role = role.group(0) if role and role.end() < len(seg) - j else ""
+        j += len(lead_role)
+        remainder = seg[j:].strip(" \t\r:-–—|*.,")
+        dangling = not remainder and not dated
+        person = self._read_person(text, m_end + j, limit) if remainder else None
+        # After a date with no "by", words are a signer only with a credential or "Dr." ("… 10:41 Interpreting
+        # Radiologist" is a role line); with no "by" or ":" at all, a name without them must at least be
+        # capitalised ("e-signature applied 03/02/2025" names no one).
+        need = dated and not (lead and lead.group(1)) and not by
+        if (person is not None and not introduced and not person.credential and person.name
+                and not person.name[:1].isupper()):
+            person = None
+        return person, dangling, need, date_end, lead_role
+
+    def _role_words(self, label: str) -> bool:
+        return bool({w.lower() for w in re.findall(r"[^\W\d_]+", label)} & self.role_vocab)
+
+    def _signer_label(self, label: str) -> bool:
+        """Whether a line's label introduces the report's signer ("Interpreting physician:", "Read by:", "Technologist:"),
+        not a section ("Recommendations:") or another person ("Referring physician:", "cc:")."""
+        if _OTHER_PERSON_LABEL.search(label):
+            return False
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", label)}
+        return bool(words & self.role_vocab or words & _SIGNER_LABEL_WORDS)
+
+    def _other_line(self, text: str, start: int, end: int, cased: bool = True) -> tuple[_Person | None, str]:
+        """A signer on another line of the block: (person, label); ``cased``: the name must be capitalised."""
+        line = text[start:end]
+        label = _LABEL.match(line)
+        label_text = (label.group(1) or "") if label else ""
+        if label_text and not self._signer_label(label_text):
+            return None, label_text
+        person = self._read_person(text, start + (label.end() if label else 0), end)
+        if person is not None and len(person.rest.split()) > _SHORT_LINE_WORDS:
+            person = None  # a sentence that happens to hold a name, not a signature line
+        if cased and person is not None and person.name and not person.name[:1].isupper() and not person.credential:
+            person = None
+        return person, label_text
+
+    def _locate(self, text: str, m_start: int, m_end: int, attest_starts: list[int]
+                ) -> tuple[_Person | None, str, str, int, bool, bool]:
+        """Find the signer of the statement at ``m_start:m_end``.
+
+        Returns (person, role text on the signer's own lines, a role line under the statement, span start,
+        continuation, below).
+
+        ``continuation`` is True when the statement is only the date line of the signature right above it;
+        ``below`` when the signer was read from the line under a statement that did not end in "by"/":".
+        """
+        line_start, line_end = self._line_bounds(text, m_start)[0], self._line_bounds(text, m_end)[1]
+        by = bool(_ENDS_WITH_BY.search(text[max(m_start, m_end - 6) : m_end]))
+        person, dangling, need, date_end, lead_role = self._forward(text, m_end, line_end, by)
+        prefix = text[line_start:m_start]
+        label = _LABEL.match(prefix)
+        prefix_label = (label.group(1) or "") if label and label.end() == len(prefix) else ""
+        if person is not None and (person.identified or (person.name and not need) or (person.credential and not need)):
+            own = " ".join((prefix_label, lead_role, person.rest))
+            return person, own, self._role_line_after(text, line_end, attest_starts), m_start, False, False
+        statement_rest = text[date_end:line_end]
+
+        def has_attestation(start: int, end: int) -> bool:
+            i = bisect_left(attest_starts, start)
+            return i < len(attest_starts) and attest_starts[i] < end
+
+        def next_line(need_id: bool) -> tuple[_Person | None, str]:
+            n_end = line_end
+            for _ in range(2):  # past one rule line ("________", "-----")
+                if n_end >= len(text):
+                    return None, ""
+                n_start, n_end = n_end + 1, text.find("\n", n_end + 1)
+                n_end = len(text) if n_end == -1 else n_end
+                if _HAS_WORD.search(text, n_start, n_end):
+                    break
+            if has_attestation(n_start, n_end):
+                return None, ""
+            p, lab = self._other_line(text, n_start, n_end, cased=need_id)
+            if p is None or (need_id and not p.identified) or not (p.name or p.credential):
+                return None, ""
+            return p, " ".join((lab, p.rest))
+
+        if dangling:
+            p, role = next_line(need_id=False)
+            if p is not None:
+                return p, role, "", m_start, False, False
+        # Before the signing words on the same line: "Attending: Jane Roe, MD — electronically signed …"; when an
+        # earlier statement holds that line ("Report finalised by Jane Roe, MD (electronic signature)") this one
+        # only repeats it.
+        if has_attestation(line_start, m_start):
+            return None, "", "", m_start, True, False
+        if prefix.strip():
+            lab = _LABEL.match(prefix)
+            lab_text = (lab.group(1) or "") if lab else ""
+            p = None if (lab_text and not self._signer_label(lab_text)) else self._read_person(
+                text, line_start + (lab.end() if lab else 0), m_start)
+            if p is None or not p.identified:
+                # "Scan analysed by Maria Costa, CBDT - e-signed …": the person after the prefix's last "by".
+                bys = list(re.finditer(r"\bby\b", prefix, re.IGNORECASE))
+                p = self._read_person(text, line_start + bys[-1].end(), m_start) if bys else p
+                lab_text = prefix[: bys[-1].start()] if bys else lab_text
+            if p is not None and p.identified and len(text[p.end:m_start].split()) <= 4:
+                return p, " ".join((lab_text, text[p.end:m_start], statement_rest)), "", p.start, False, False
+        # The signature block above: "Jane Roe, MD / Radiology / Electronically signed <date>".
+        between: list[str] = []
+        k = line_start
+        for _ in range(_BLOCK_LINES):
+            if k == 0:
+                break
+            p_end = k - 1
+            p_start = text.rfind("\n", 0, p_end) + 1
+            line = text[p_start:p_end]
+            if not line.strip():
+                break
+            if not _HAS_WORD.search(line):
+                k = p_start  # a rule line inside the block ("Jane Roe, MD / ------ / Electronically signed …")
+                continue
+            if has_attestation(p_start, p_end):
+                if not between and person is None:
+                    return None, "", "", m_start, True, False  # "Signed on: <date>" under "Electronically signed by: …"
+                break
+            p, lab_text = self._other_line(text, p_start, p_end)
+            # A name under a role label is that role's signer even without a credential ("Technologist: Dana Cole").
+            if p is not None and (p.identified or (p.name and self._role_words(lab_text))):
+                return p, " ".join((lab_text, p.rest, *between, statement_rest)), "", p.start, False, False
+            if len(line.split()) > _SHORT_LINE_WORDS or lab_text:
+                break
+            between.append(line)
+            k = p_start
+        if not dangling:
+            p, role = next_line(need_id=True)
+            if p is not None:
+                return p, " ".join((role, statement_rest)), "", m_start, False, True
+        # Nothing better: what followed the signing words (a name without a credential, or nothing).
+        return person, " ".join((prefix_label, person.rest if person else "", statement_rest)), "", m_start, False, False
+
+    def _role_line_after(self, text: str, line_end: int, attest_starts: list[int]) -> str:
+        """The line under a signing statement when it is a short role line ("Consultant Radiologist")."""
+        if line_end >= len(text):
+            return ""
+        n_end = text.find("\n", line_end + 1)
+        n_end = len(text) if n_end == -1 else n_end
+        line = text[line_end + 1 : n_end]
+        i = bisect_left(attest_starts, line_end + 1)
+        if (i < len(attest_starts) and attest_starts[i] < n_end) or ":" in line or len(line.split()) > 6:
+            return ""
+        if re.search(r"sign|review|pending|prelim|draft|final", line, re.IGNORECASE):
+            return ""
+        return line
+
+    # -- status ---------------------------------------------------------------------------
+    def _sentence(self, text: str, start: int, end: int) -> tuple[int, int]:
+        lo = max(0, start - 200)
+        head = text[lo:start]
+        cut = [m.end() for m in _SENTENCE_END.finditer(head)]
+        s = lo + cut[-1] if cut else lo
+        tail = _SENTENCE_END.search(text, end, min(len(text), end + 200))
+        return s, (tail.start() if tail else min(len(text), end + 200))
+
+    def _is_status(self, text: str, start: int, end: int, contextual: bool) -> bool:
+        """Whether a not-final marker at ``start:end`` states the report's status.
+
+        Signature-type markers ("pending signature", "unsigned") always do, unless a condition leads their
+        clause. "Preliminary", "draft", "not reviewed/approved" do in a sentence about the report, its read, its
+        signature or its signer; on a status line of their own ("*** DRAFT ***", "PRELIMINARY - RESIDENT READ");
+        or as a sentence with nothing else in it ("Verification pending.", "This is a draft."), but not in
+        prose about something else ("Prior authorization pending approval", "preliminary diagnosis").
+        """
+        s, e = self._sentence(text, start, end)
+        if self.status_conditional.search(text[s:start]):
+            return False  # "If not approved, zoledronic acid …"
+        if not contextual:
+            return True
+        if self.status_subject.search(text[s:start]) or self.status_subject.search(text[end:e]):
+            return True
+        others = [w for w in re.findall(r"[^\W\d_]+", text[s:start] + " " + text[end:e]) if w.lower() not in _FILLER]
+        if not others:
+            return True
+        line_start, line_end = self._line_bounds(text, start)
+        line = text[line_start:line_end].strip()
+        if len(line.split()) > 12:
+            return False
+        return line[:1] in "*[(<=#~" or not any(c.islower() for c in line)
+
+    def _final_ok(self, text: str, start: int, end: int) -> bool:
+        """Whether a final-status marker states the report is final (not "will be finalized", "final report to follow")."""
+        s, e = self._sentence(text, start, end)
+        before = text[max(s, start - 40) : start]
+        after = text[end : min(e, end + 40)]
+        if re.search(r"\b(?:not|never|no|until|once|when|before|awaiting|pending|will|shall|to\s+be|yet|upon|if)\b",
+                     before, re.IGNORECASE):
+            return False
+        if _BLANK_FIELD.match(after):
+            return False  # a form field left empty: "Finalized : --", "Final signature: ____"
+        return not re.match(r"\A[\s:-]{0,3}(?:report\s)?(?:to\s+follow|will|follows|pending|is\s+pending|awaited|to\s+be|not\s+yet)",
+                            after, re.IGNORECASE)
+
+    # -- the whole text -------------------------------------------------------------------
     def find(self, text: str, folded: str | None = None) -> tuple[list[SignatureFinding], list[tuple[str, int, int, bool]]]:
         """Signing statements and status markers ``(rule_id, start, end, is_final)`` in ``text``.
 
@@ -185,45 +622,96 @@ class SignatureFinder:
             folded: ``fold_case(text)``, when the caller has it.
         """
         folded = fold_case(text) if folded is None else folded
-        sigs: list[SignatureFinding] = []
+        matches: list[tuple[str, re.Match[str]]] = []
         taken: list[tuple[int, int]] = []
         for rule_id, rx in self.attest:
             for m in rx.finditer(text, folded):
                 if any(s <= m.start() < e for s, e in taken):
                     continue
-                line_start = text.rfind("\n", 0, m.start()) + 1
-                before = text[max(line_start, m.start() - 40) : m.start()]
-                window = text[max(line_start, m.start() - 40) : min(len(text), m.end() + 12)]
-                negated = bool(self.negation.search(window)) or bool(re.search(r"\b(?:not|un|never)[\s-]*$", before, re.I))
-                had_dr = bool(re.match(r"[\s:\-]*(?:by\s+)?(?:Dr|Doctor)\b", text[m.end() : m.end() + 12], re.I))
-                name, cred, kinds, end, rest = self._parse_signer(text, m.end())
-                sig_start = m.start()
-                if name is None and cred is None:
-                    # "Attending: Jane Roe, MD — electronically signed 07/22/2024"
-                    label = re.match(r"[ \t*>-]*(?:[A-Za-z][\w /()-]{0,40}:)?[ \t]*", text[line_start : m.start()])
-                    before_start = line_start + (label.end() if label else 0)
-                    b_name, b_cred, b_kinds, b_end, _ = self._parse_signer(text, before_start)
-                    if b_name and b_end <= m.start() + 1:
-                        name, cred, kinds = b_name, b_cred, b_kinds
-                        sig_start = before_start
-                        rest = text[m.end() : text.find("\n", m.end()) if text.find("\n", m.end()) != -1 else len(text)]
-                prev_lines = text[max(0, text.rfind("\n", 0, max(0, line_start - 1)) - 200) : line_start]
-                ctx_end = text.find("\n", m.end(), m.end() + _SIGNER_WINDOW)
-                ctx_line = text[max(line_start, m.start() - _SIGNER_WINDOW) : ctx_end if ctx_end != -1 else min(len(text), m.end() + _SIGNER_WINDOW)]
-                kind = self._classify(kinds, name, ctx_line, rest, had_dr)
-                attending = bool(self.attending.search(ctx_line) or self.attending.search(prev_lines[-300:]))
-                if name is None and cred is None:
-                    kind = "unknown"
-                sigs.append(SignatureFinding(rule_id, name, cred, kind, negated, attending, sig_start,
-                                             min(len(text), max(end, m.end()))))
-                taken.append((m.start(), max(end, m.end())))
+                matches.append((rule_id, m))
+                taken.append((m.start(), m.end()))
+        attest_starts = sorted(m.start() for _, m in matches)
+        sigs: list[SignatureFinding] = []
+        for rule_id, m in matches:
+            line_start, line_end = self._line_bounds(text, m.start())[0], self._line_bounds(text, m.end())[1]
+            before = text[max(line_start, m.start() - 40) : m.start()]
+            window = text[max(line_start, m.start() - 40) : min(len(text), m.end() + 12)]
+            after = text[m.end() : min(line_end, m.end() + 60)]
+            negated = (bool(self.negation.search(window)) or bool(re.search(r"\b(?:not|never|un)[\s-]{0,3}\Z", before, re.I))
+                       or bool(_BLANK.match(after)) or bool(_NEGATED_AFTER.match(after)))
+            # Signed on someone's behalf ("signed in his absence by", "signed on behalf of"): the person named
+            # next is not the signer; the signer is whoever follows the next "by", if anyone.
+            lead_ws = len(after) - len(after.lstrip(" \t:-–—"))
+            in_match = self.proxy.search(m.group(0))
+            after_proxy = None if in_match else self.proxy.match(after, lead_ws)
+            proxy_at = bool(in_match or after_proxy)
+            below = False
+            if negated:
+                person, own, extra, start, continuation = None, "", "", m.start(), False
+            elif proxy_at:
+                tail = m.end() + (after_proxy.end() if after_proxy else 0)
+                by = re.search(r"\bby\b", text[tail:line_end], re.IGNORECASE)
+                person = self._read_person(text, tail + by.end(), line_end) if by else None
+                start, continuation = m.start(), False
+                own, extra = (person.rest if person else ""), self._role_line_after(text, line_end, attest_starts)
+            else:
+                person, own, extra, start, continuation, below = self._locate(text, m.start(), m.end(), attest_starts)
+            if continuation:
+                continue
+            role = " ".join((own, extra))
+            kind, review = self._classify(person, own, extra, proxy_at)
+            if kind == "qualified" and _OTHER_DOCUMENT.search(text[max(line_start, m.start() - 40) : m.end() + 40]):
+                kind, review = "not_report", None  # "Order electronically signed by the ordering physician …"
+            if proxy_at and person is None:
+                kind = "proxy"
+            if below and kind == "qualified":
+                review = ("the signing statement names no one; its signer was read from the line under it "
+                          f"({', '.join(x for x in (person.name, person.credential) if x) if person else ''})")
+            ctx_end = text.find("\n", m.end(), m.end() + _SIGNER_WINDOW)
+            ctx_line = text[max(line_start, m.start() - _SIGNER_WINDOW) : ctx_end if ctx_end != -1 else min(len(text), m.end() + _SIGNER_WINDOW)]
+            attending = bool(self.attending.search(ctx_line) or self.attending.search(role)
+                             or self._attending_above(text, min(start, line_start)))
+            end = max(m.end(), person.end if person is not None and person.end > m.start() else m.end())
+            sigs.append(SignatureFinding(rule_id, person.name if person else None, person.credential if person else None,
+                                         kind, negated, attending, min(start, m.start()), min(len(text), end), review))
         sigs.sort(key=lambda s: s.start)
         status: list[tuple[str, int, int, bool]] = []
-        for rule_id, rx in self.not_final:
-            status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text, folded))
-        status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text, folded))
+        for rule_id, rx, contextual in self.not_final:
+            status.extend((rule_id, m.start(), m.end(), False) for m in rx.finditer(text, folded)
+                          if self._is_status(text, m.start(), m.end(), contextual))
+        status.extend(self._hl7_status(text))
+        assert self.rules is not None
+        status.extend((self.rules.status_final.id, m.start(), m.end(), True) for m in self.final.finditer(text, folded)
+                      if self._final_ok(text, m.start(), m.end()))
         status.sort(key=lambda s: (s[1], s[0]))
         return sigs, status
+
+    @staticmethod
+    def _hl7_status(text: str) -> list[tuple[str, int, int, bool]]:
+        """Not-final result statuses in embedded HL7 segments: OBR-25 or OBX-11 'P' (preliminary), 'I' (pending),
+        'R' (entered, not verified). Field positions are read with a little slack (OBR-22..28), as hand-written
+        messages often miscount empty fields."""
+        out: list[tuple[str, int, int, bool]] = []
+        for m in _HL7_SEGMENT.finditer(text):
+            fields = m.group(2).split("|")
+            window = range(21, 28) if m.group(1).upper() == "OBR" else range(10, 11)
+            pos = m.start(2)
+            offsets = [pos]
+            for f in fields[:-1]:
+                offsets.append(offsets[-1] + len(f) + 1)
+            for i in window:
+                if i < len(fields) and fields[i].strip() in ("P", "I", "R"):
+                    out.append(("G-STATUS-HL7", offsets[i], offsets[i] + len(fields[i]), False))
+                    break
+        return out
+
+    def _attending_above(self, text: str, line_start: int) -> bool:
+        """An attending's attestation on the lines just above ("I have reviewed … and agree"), not a status line."""
+        lo = max(0, line_start - 300)
+        for line in text[lo:line_start].split("\n")[-4:]:
+            if self.attending.search(line) and not any(rx.rx.search(fold_case(line)) for _, rx, _ in self.not_final):
+                return True
+        return False
 
     def __call__(self, doc: Doc) -> Doc:
         offsets = token_offsets(doc)

@@ -1,0 +1,40 @@
+"""HTML tags and entities and HL7 escapes inside report text are read as what they encode, with offsets kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tbs_doccheck import Checker
+from tbs_doccheck.checker.markup import blank_markup
+
+PASSING = [
+    "BONE DENSITOMETRY (DXA) WITH TBS",
+    "TBS L1-L4: 1.262",
+    "Fracture risk: moderate, FRAX MOF 14 %",
+    "Recommendations: calcium &amp; vitamin D, repeat DXA in 2 years",
+    "Electronically signed by Noor Haddad-Lind, MD",
+]
+
+
+@pytest.mark.parametrize(
+    "joiner",
+    ["<br/>", "<br>\n", "&lt;br/&gt;", "&amp;lt;br/&amp;gt;", "\\.br\\", "</p><p>", "</div>\n<div class=\"x\">"],
+    ids=["br-tag", "br-tag-newline", "escaped-br", "double-escaped-br", "hl7-break", "paragraphs", "divs"],
+)
+def test_a_report_whose_lines_are_joined_by_markup_reads_like_plain_text(checker: Checker, joiner: str) -> None:
+    text = joiner.join(PASSING)
+    result = checker.check_text(text)
+    assert result.verdict == "pass", result.missing
+    for element in result.elements.values():
+        for ev in element.evidence:
+            assert text[ev.start : ev.end] == ev.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["T-score < -2.5 and TBS <1.230", "calcium & vitamin D", "<value>", "A&B; x", "plain"],
+)
+def test_text_that_only_looks_like_markup_keeps_its_length_and_words(text: str) -> None:
+    out = blank_markup(text)
+    assert len(out) == len(text)
+    assert out.split()[0] == text.split()[0]
