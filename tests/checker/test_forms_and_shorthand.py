@@ -69,3 +69,48 @@ def test_telegraphic_shorthand_for_risk_and_treatment(
 ) -> None:
     text = "DXA+TBS 1/30/25. L1-4 T -2.1. TBS L1-4 1.21 degr.\n" + lines + "/s/ O Lindqvist MD\n"
     assert checker.check_text(text).elements[element].satisfied is satisfied
+
+
+BODY = (
+    "DXA lumbar spine with TBS\nTBS L1-L4: 1.244\nHigh fracture risk (MOF 21 %).\nRecommendations: alendronate weekly.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Ines Varga-Oduya MBChB FRCP\nConsultant Physician\n\nElectronically signed by Dr Ines Varga-Oduya on 04/04/2024\n",
+        "Digitally signed by Dr. Ines Varga-Oduya\nMD (Radiology)\nDate: 2024.06.11\n",
+        "Dr. Ines Varga-Oduya\nMBBS, MD (Radiology)\nElectronically signed on 12-03-2024 at 14:55\n",
+    ],
+    ids=["credential-in-block-above", "credential-on-next-line", "name-then-credential-then-statement"],
+)
+def test_a_signer_named_without_credential_takes_it_from_the_signature_block(checker: Checker, block: str) -> None:
+    result = checker.check_text(BODY + block)
+    assert result.elements["signature"].satisfied and result.signer and result.signer.credential
+    assert not result.needs_review
+
+
+def test_a_bare_doctor_with_no_credential_anywhere_still_needs_review(checker: Checker) -> None:
+    result = checker.check_text(BODY + "Electronically signed by Dr Ines Varga-Oduya on 04/04/2024\n")
+    assert not result.elements["signature"].satisfied and result.needs_review
+
+
+def test_audit_trail_entries_and_status_changes_are_history_not_the_reports_status(checker: Checker) -> None:
+    text = BODY + (
+        "Electronically signed by Ines Varga-Oduya, MD on 2024-05-03 16:40\n"
+        "--- AUDIT TRAIL ---\n"
+        "2024-05-03T14:22:09 | usr=ivarga | EDIT | draft interpretation saved\n"
+        "2024-05-03T16:40:55 | usr=ivarga | SIGN | status PRELIM -> FINAL\n"
+    )
+    result = checker.check_text(text)
+    assert result.signature_status == "final" and result.elements["signature"].satisfied
+
+
+def test_an_addendum_signature_line_closes_the_addendum_it_signs(checker: Checker) -> None:
+    text = BODY.replace("Recommendations", "Electronically signed by Ines Varga-Oduya, MD\nRecommendations") + (
+        "ADDENDUM (11/15/2024)\nThe TBS reported above is retracted: the BMI is outside the validated range.\n"
+        "Addendum electronically signed by: Ines Varga-Oduya, MD 11/15/2024\n"
+    )
+    result = checker.check_text(text)
+    assert not result.elements["tbs_value"].satisfied

@@ -27,6 +27,7 @@ signature or its signer, and never after a condition ("If not approved, …").
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -199,6 +200,12 @@ _BLANK_FIELD = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+
+# An audit-trail or log line: it opens with a timestamp.
+_LOG_LINE = re.compile(r"[ \t]{0,8}\[?(?:19|20)\d\d-\d\d-\d\d[T ]\d\d:\d\d")
+# A status that changed into another one ("PRELIM -> FINAL", "preliminary to final"): only the new one holds.
+_STATUS_CHANGE = re.compile(r"[ \t]{0,3}(?:->|→|=>|⇒|-->|\bto\b|\bchanged\s+to\b)[ \t]{0,3}(?:final|signed|verified|authori[sz]ed)\b",
+                            re.IGNORECASE)
 
 class SignatureFinder:
     """Reads signing statements and report-status markers into span groups."""
@@ -391,6 +398,41 @@ class SignatureFinder:
             return "bare_dr", (f"signer 'Dr. {who}' has no credential or role: whether a physician, NP or PA signed "
                                "cannot be told")
         return "unknown", None
+
+    def _credential_nearby(self, text: str, line_start: int, line_end: int, person: _Person) -> _Person:
+        """The signer's credentials from the signature block around the statement, when the statement has none.
+
+        A block often names its signer twice: "Jane Roe MBChB FRCP / Consultant ..." above, then
+        "Electronically signed by Dr Jane Roe"; or the credential sits alone on the next line
+        ("Digitally signed by Dr. Jane Roe" / "MD (Radiology)").
+        """
+        person_line_end = self._line_bounds(text, min(person.start, len(text) - 1))[1] if text else 0
+        for after_line in dict.fromkeys((person_line_end, line_end)):  # under the name line, under the statement
+            nxt_start = after_line + 1
+            if nxt_start >= len(text):
+                continue
+            nxt_end = self._line_bounds(text, nxt_start)[1]
+            alone = self._read_person(text, nxt_start, nxt_end)
+            if alone is not None and alone.name is None and alone.credential:
+                return _replace(person, credential=alone.credential, kinds=alone.kinds)
+        surname = person.name.split()[-1].lower() if person.name else ""
+        if len(surname) < 3:
+            return person
+        pos = line_start
+        for _ in range(_BLOCK_LINES + 2):  # the block above, a blank line between included
+            if pos <= 0:
+                break
+            ls, le = self._line_bounds(text, pos - 1)
+            pos = ls
+            line = text[ls:le]
+            at = line.lower().find(surname)
+            if at == -1:
+                continue
+            first = line.lower().rfind(" ", 0, max(0, at - 1))
+            other = self._read_person(text, ls + (first + 1 if first != -1 else 0), le)
+            if other is not None and other.credential and other.name and surname in other.name.lower():
+                return _replace(person, credential=other.credential, kinds=other.kinds)
+        return person
 
     # -- where the signer is --------------------------------------------------------------
     @staticmethod
@@ -587,6 +629,10 @@ class SignatureFinder:
         s, e = self._sentence(text, start, end)
         if self.status_conditional.search(text[s:start]):
             return False  # "If not approved, zoledronic acid …"
+        if _STATUS_CHANGE.match(text, end, min(len(text), end + 40)):
+            return False  # "status PRELIM -> FINAL": the status it changed from
+        if _LOG_LINE.match(text, self._line_bounds(text, start)[0]):
+            return False  # an audit-trail entry ("2024-05-03T14:22 | usr=… | draft saved") is history, not status
         if not contextual:
             return True
         if self.status_subject.search(text[s:start]) or self.status_subject.search(text[end:e]):
@@ -656,6 +702,8 @@ class SignatureFinder:
                 own, extra = (person.rest if person else ""), self._role_line_after(text, line_end, attest_starts)
             else:
                 person, own, extra, start, continuation, below = self._locate(text, m.start(), m.end(), attest_starts)
+                if person is not None and person.name and not person.credential:
+                    person = self._credential_nearby(text, line_start, line_end, person)
             if continuation:
                 continue
             role = " ".join((own, extra))
