@@ -183,6 +183,7 @@ class AuditSummary(BaseModel):
     errors: int
     needs_review: int = Field(default=0, description="Readable reports flagged needs_review (passes among them are "
                               "not to be released unseen)")
+    flags_by_id: dict[str, int] = Field(default_factory=dict, description="Consistency flags raised, per flag id")
     pass_rate: float | None = Field(description="passed / reports (unreadable reports count as not passing)")
     missing_by_element: dict[ElementId, int] = Field(description="Failed reports missing each element")
     errors_by_code: dict[str, int]

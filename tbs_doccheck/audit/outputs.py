@@ -41,6 +41,7 @@ class _Tally:
         self.errors: Counter[str] = Counter()
         self.signers: dict[str, SignerStats] = {}
         self.needs_review = 0
+        self.flags: Counter[str] = Counter()
 
     def add(self, result: CheckResult) -> None:
         self.verdicts[result.verdict] += 1
@@ -49,6 +50,7 @@ class _Tally:
             return
         self.missing.update(result.missing)
         self.needs_review += result.needs_review
+        self.flags.update(f.id for f in result.flags)
         name = "(no signer found)"
         if result.signer:
             name = result.signer.name + (f", {result.signer.credential}" if result.signer.credential else "")

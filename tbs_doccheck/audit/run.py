@@ -227,6 +227,7 @@ def _summarise(plan: _Plan, tally: _Tally) -> AuditSummary:
         failed=tally.verdicts["fail"],
         errors=tally.verdicts["error"],
         needs_review=tally.needs_review,
+        flags_by_id=dict(sorted(tally.flags.items())),
         pass_rate=round(tally.verdicts["pass"] / reports, 4) if reports else None,
         missing_by_element={e: tally.missing[e] for e in ELEMENT_IDS},
         errors_by_code=dict(tally.errors.most_common()),

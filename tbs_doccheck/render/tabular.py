@@ -15,7 +15,7 @@ FORMATS = ("text", "json", "jsonl", "csv")
 #: ``<element>_ok`` is the element's yes/no; ``tbs_value`` is the number, as in the JSON results.
 CSV_COLUMNS = ["id", "source", "position", "verdict", "needs_review", *(f"{e}_ok" for e in ELEMENT_IDS), "tbs_value",
                "tbs_region", "signer", "credential", "signature_status", "missing", "reasons", "review_reasons",
-               "error_code", "error"]
+               "flags", "flag_ids", "error_code", "error"]
 
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,6 +44,7 @@ def csv_row(r: CheckResult) -> list[str]:
     row = [r.id, r.source, r.position, r.verdict, review, *els, r.tbs_value, r.tbs_region,
            r.signer.name if r.signer else None, r.signer.credential if r.signer else None,
            r.signature_status, ";".join(r.missing), reasons, " | ".join(r.review_reasons),
+           len(r.flags) if r.elements else None, ";".join(f.id for f in r.flags),
            r.error_code.value if r.error_code else None, r.error]
     return [_cell(v) for v in row]
 
