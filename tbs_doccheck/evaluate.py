@@ -45,7 +45,8 @@ def load_labelled(path: str | Path) -> list[LabelledReport]:
             try:
                 rows.append(LabelledReport.model_validate(json.loads(line)))
             except json.JSONDecodeError as exc:
-                raise LabelledSetError(f"L001-invalid-labels: {p}:{n}: expected a JSON object, got invalid JSON ({exc.msg})") from exc
+                raise LabelledSetError(f"L001-invalid-labels: {p}:{n}: expected a JSON object, got invalid JSON "
+                                       f"({exc.msg})") from exc
             except ValidationError as exc:
                 err = exc.errors()[0]
                 loc = ".".join(str(x) for x in err["loc"])
@@ -145,8 +146,8 @@ def evaluate(labels: Iterable[LabelledReport], results: Iterable[CheckResult]) -
         s.f1 = round(2 * s.precision * s.recall / (s.precision + s.recall), 4) if s.precision + s.recall else 0.0
     return EvalReport(n=n, verdict_accuracy=_rate(right, n), false_passes=fpass, unflagged_false_passes=unflagged,
                       false_fails=ffail, labelled_fail=nfail, needs_review=review, review_rate=_rate(review, n),
-                      tbs_exact=tbs_exact, tbs_labelled=tbs_labelled,
-                      tbs_accuracy=_rate(tbs_ok, n), signer_accuracy=_rate(signer_ok, n), elements=scores, misses=misses)
+                      tbs_exact=tbs_exact, tbs_labelled=tbs_labelled, tbs_accuracy=_rate(tbs_ok, n),
+                      signer_accuracy=_rate(signer_ok, n), elements=scores, misses=misses)
 
 
 def render_eval(rep: EvalReport) -> str:

@@ -12,7 +12,7 @@ from spacy.tokens import Doc
 
 from tbs_doccheck._version import __version__
 from tbs_doccheck.checker import verdict as score
-from tbs_doccheck.checker.elements import extract
+from tbs_doccheck.checker.findings import extract
 from tbs_doccheck.checker.markup import blank_markup
 from tbs_doccheck.checker.patterns import PatternSet, load_patterns
 from tbs_doccheck.checker.pipeline import build_nlp, release

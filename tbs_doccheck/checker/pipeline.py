@@ -61,8 +61,8 @@ def build_nlp(patterns: PatternSet | None = None, patterns_dir: str | None = Non
     nlp.add_pipe("tbs_line_sentencizer")
 
     sectionizer: Sectionizer = nlp.add_pipe(
-        "tbs_sectionizer" if fast_regex else "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "input_span_type": "group",
-                                        "span_group_name": TARGET_GROUP}
+        "tbs_sectionizer" if fast_regex else "medspacy_sectionizer",
+        config={"rules": None, "span_attrs": None, "input_span_type": "group", "span_group_name": TARGET_GROUP}
     )
     sectionizer.add([SectionRule(**_medspacy_kwargs(r)) for r in pset.sections])
 

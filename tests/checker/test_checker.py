@@ -55,7 +55,8 @@ FAILS = [
     # fracture_risk
     ("fracture_risk", {"risk": "Impression: osteopenia with partially degraded microarchitecture.\n"}),
     ("fracture_risk", {"risk": "Impression: osteopenia. Fracture risk not assessed; FRAX not calculated.\n"}),
-    ("fracture_risk", {"risk": "Note: TBS is a texture index used with BMD to help estimate fracture risk.\nImpression: osteopenia.\n"}),
+    ("fracture_risk", {"risk": "Note: TBS is a texture index used with BMD to help estimate fracture risk.\n"
+                               "Impression: osteopenia.\n"}),
     ("fracture_risk", {"risk": "Impression: osteopenia. TBS-adjusted FRAX: MOF ___%, hip ___%.\n"}),
     ("fracture_risk", {"risk": "Impression: osteopenia. A TBS-adjusted FRAX can be provided on request.\n"}),
     # recommendations
@@ -69,7 +70,8 @@ FAILS = [
     ("signature", {"sign": "Electronically signed by Dana Cole, RT(R)(BD)\n"}),
     ("signature", {"sign": "PRELIMINARY REPORT\nElectronically signed by Priya Raman, MD\n"}),
     ("signature", {"sign": "Dictated by Priya Raman, MD. *** Dictated but not signed ***\n"}),
-    ("signature", {"sign": "Electronically signed by Omar Haddad, MD (Radiology Resident, PGY-3)\nAttending signature pending.\n"}),
+    ("signature", {"sign": "Electronically signed by Omar Haddad, MD (Radiology Resident, PGY-3)\nAttending signature "
+                           "pending.\n"}),
     ("signature", {"sign": "Scribed by Lee Park, medical scribe.\nElectronically signed by Lee Park, scribe\n"}),
     ("signature", {"sign": ""}),
     ("signature", {"sign": "Verified by: Priya Raman, MD\n"}),
@@ -81,7 +83,8 @@ FAILS = [
     ("tbs_value", {"value": "Previous TBS: 1.301 (2021)\nTBS today: not obtained.\n"}),
     ("tbs_value", {"value": "A TBS below 1.230 indicates degraded microarchitecture.\n"}),
     ("fracture_risk", {"risk": "Impression: if her TBS were lower, her fracture risk would be high.\n"}),
-    ("fracture_risk", {"risk": "Prior FRAX from 2020 (before raloxifene): MOF 16%, hip 2.8%.\nImpression: osteopenia.\n"}),
+    ("fracture_risk", {"risk": "Prior FRAX from 2020 (before raloxifene): MOF 16%, hip 2.8%.\nImpression: "
+                               "osteopenia.\n"}),
 ]
 
 
@@ -102,7 +105,8 @@ PASSES = [
     {"value": "TBS today 1.241 (prior TBS 1.301 in 2022).\n"},
     {"value": "TBS reference: normal >= 1.310. Measured TBS L1-L4: 1.241.\n"},
     {"risk": "Impression: osteopenia. She is at high risk of\nfracture.\n"},
-    {"risk": "Impression: TBS-adjusted 10-year probability of hip fracture is 3.4% and of major osteoporotic fracture 18.2%.\n"},
+    {"risk": "Impression: TBS-adjusted 10-year probability of hip fracture is 3.4% and of major osteoporotic fracture "
+             "18.2%.\n"},
     {"recs": "Plan:\n- Ca/vit D\n- PT for balance\n"},
     {"recs": "Clinical correlation recommended.\n"},
     {"sign": "/s/ Priya Raman, DO\n"},
@@ -148,7 +152,8 @@ def test_results_are_deterministic_across_calls_and_batches(checker: Checker, de
 def test_the_dev_set_scores_above_the_bar_with_no_false_pass(checker: Checker, dev_rows: list[dict]) -> None:
     results = list(checker.check_many(row["text"] for row in dev_rows))
     right = sum(r.verdict == row["verdict"] for r, row in zip(results, dev_rows, strict=True))
-    false_passes = [row["id"] for r, row in zip(results, dev_rows, strict=True) if r.verdict == "pass" and row["verdict"] == "fail"]
+    false_passes = [row["id"] for r, row in zip(results, dev_rows, strict=True)
+                    if r.verdict == "pass" and row["verdict"] == "fail"]
     assert false_passes == []
     assert right / len(dev_rows) >= 0.97
 

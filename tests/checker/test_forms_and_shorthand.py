@@ -72,14 +72,16 @@ def test_telegraphic_shorthand_for_risk_and_treatment(
 
 
 BODY = (
-    "DXA lumbar spine with TBS\nTBS L1-L4: 1.244\nHigh fracture risk (MOF 21 %).\nRecommendations: alendronate weekly.\n\n"
+    "DXA lumbar spine with TBS\nTBS L1-L4: 1.244\nHigh fracture risk (MOF 21 %).\nRecommendations: alendronate "
+    "weekly.\n\n"
 )
 
 
 @pytest.mark.parametrize(
     "block",
     [
-        "Ines Varga-Oduya MBChB FRCP\nConsultant Physician\n\nElectronically signed by Dr Ines Varga-Oduya on 04/04/2024\n",
+        "Ines Varga-Oduya MBChB FRCP\nConsultant Physician\n\nElectronically signed by Dr Ines Varga-Oduya on "
+        "04/04/2024\n",
         "Digitally signed by Dr. Ines Varga-Oduya\nMD (Radiology)\nDate: 2024.06.11\n",
         "Dr. Ines Varga-Oduya\nMBBS, MD (Radiology)\nElectronically signed on 12-03-2024 at 14:55\n",
     ],

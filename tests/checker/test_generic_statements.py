@@ -1,4 +1,4 @@
-"""Generic text (population statements, teaching paragraphs, courtesy formulas, unticked options) never satisfies an element."""
+"""Generic text never satisfies an element: population statements, teaching paragraphs, courtesy, unticked options."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan:
 @pytest.mark.parametrize(
     "plan",
     [
-        "Management deferred to the treating endocrinologist's team? No: defer to the referring physician for management.\n",
+        "Management deferred to the treating endocrinologist's team? No: defer to the referring physician for "
+        "management.\n",
         "Further management left to the primary care physician.\n",
         "We recommend she continue denosumab every six months.\n",
     ],
@@ -113,7 +114,8 @@ def test_a_bilingual_plan_heading_opens_the_plan_section(checker: Checker, plan:
 @pytest.mark.parametrize(
     ("risk", "counts"),
     [
-        ("Her TBS-adjusted probabilities are 24 % for major osteoporotic\nfracture and 4.2 % for hip fracture.\n", True),
+        ("Her TBS-adjusted probabilities are 24 % for major osteoporotic\nfracture and 4.2 % for hip "
+         "fracture.\n", True),
         ("Treatment is advised when the probability is ≥ 20 % for major osteoporotic fracture.\n", False),
     ],
     ids=["number-before-type", "threshold"],

@@ -1,4 +1,4 @@
-"""The shipped sample reports and the varied stress set agree with their labels, and sample results match golden files."""
+"""The sample reports and the varied stress set agree with their labels; sample results match the golden files."""
 
 from __future__ import annotations
 

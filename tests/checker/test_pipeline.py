@@ -28,7 +28,8 @@ def _signature(doc) -> tuple:
 
 def test_the_fast_regex_matcher_finds_exactly_what_medspacy_finds() -> None:
     fast, plain = build_nlp(), build_nlp(fast_regex=False)
-    swapped = [type(m) for m in (fast.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher._MedspacyMatcher__regex_matcher,)]
+    matcher = fast.get_pipe("medspacy_target_matcher")._TargetMatcher__matcher
+    swapped = [type(m) for m in (matcher._MedspacyMatcher__regex_matcher,)]
     assert swapped == [FastRegexMatcher]
     for text in _texts():
         assert _signature(fast(text)) == _signature(plain(text))
@@ -47,12 +48,14 @@ def test_folding_a_pattern_lowercases_literals_but_not_escapes(pattern: str, fol
     [
         ("Impression: high risk of\nfracture given TBS.\nPlan: calcium.", ["Impression", "Plan"]),
         ("No prior fracture.\nFRAX MOF 12%.", ["No", "FRAX"]),
-        ("Findings: fem neck -2.0, tot hip -1.6. TBS L1-L4\n1.203 which is degraded.\nNext: x", ["Findings", "TBS", "Next"]),
+        ("Findings: fem neck -2.0, tot hip -1.6. TBS L1-L4\n1.203 which is degraded.\n"
+         "Next: x", ["Findings", "TBS", "Next"]),
         ("IMPRESSION:\n1. Osteopenia.\n2. Degraded TBS.", ["IMPRESSION", "1", "2"]),
         ("Seen by Dr. Park today. She agrees.", ["Seen", "She"]),
         ("Table\nL1-L2   1.18\nL1-L4   1.22", ["Table", "L1", "L1"]),
     ],
-    ids=["wrapped-phrase", "negation-stays-on-its-line", "value-on-next-line", "numbered-list", "abbreviation", "table-rows"],
+    ids=["wrapped-phrase", "negation-stays-on-its-line", "value-on-next-line", "numbered-list", "abbreviation",
+         "table-rows"],
 )
 def test_sentences_follow_report_lines_but_keep_wrapped_sentences_whole(text: str, starts: list[str]) -> None:
     doc = LineSentencizer()(spacy.blank("en").make_doc(text))

@@ -49,7 +49,8 @@ CURRENT_VALUE = [
      "Date         BMD     T-score   TBS\n2021-01-05   0.812   -2.1      1.311\n2025-03-04   0.801   -2.3      1.262\n",
      1.262),
     ("a table with rows for this study and a prior study",
-     "Study                  TBS      BMD\nThis study             1.262    0.80\nPrior study (2022)     1.301    0.82\n",
+     "Study                  TBS      BMD\nThis study             1.262    0.80\nPrior study (2022)     1.301    "
+     "0.82\n",
      1.262),
     ("a per-level tab-separated table, taking the current column's L1-L4 row",
      "Level\tPrior TBS\tCurrent TBS\nL1\t1.201\t1.190\nL2\t1.230\t1.222\nL1-L4\t1.244\t1.236\n", 1.236),
@@ -117,7 +118,8 @@ CURRENT_VALUE = [
      '{"resourceType": "Observation", "code": {"text": "Trabecular bone score L1-L4"}, '
      '"valueQuantity": {"value": 1.254, "unit": "{score}"}, "referenceRange": [{"low": {"value": 1.31}}]}\n', 1.254),
     ("a pretty-printed FHIR observation",
-     '{\n  "code": {\n    "text": "Trabecular bone score (L1-L4)"\n  },\n  "valueQuantity": {\n    "value": 1.254\n  },\n'
+     '{\n  "code": {\n    "text": "Trabecular bone score (L1-L4)"\n  },\n  "valueQuantity": {\n    "value": 1.254\n  '
+     '},\n'
      '  "referenceRange": [\n    {"low": {"value": 1.310}}\n  ]\n}\n', 1.254),
     ("a dictated number in words",
      "Trabecular bone score L1 through L4 is one point two five four, partially degraded.\n", 1.254),
@@ -139,11 +141,13 @@ CURRENT_VALUE = [
     ("a dated series of values ending with this year's",
      "TBS values: 2021 – 1.311; 2023 – 1.290; 2025 – 1.262.\n", 1.262),
     ("region columns with one row per study year",
-     "            L1-L4    L1-L2    L2-L3\nTBS 2025    1.262    1.250    1.270\nTBS 2023    1.290    1.280    1.300\n", 1.262),
+     "            L1-L4    L1-L2    L2-L3\nTBS 2025    1.262    1.250    1.270\nTBS 2023    1.290    1.280    "
+     "1.300\n", 1.262),
     ("a change since a past year ending in today's value",
      "Since 2022 the TBS went down from 1.301 to 1.255.\n", 1.255),
     ("a FHIR bundle holding an earlier and a current observation",
-     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": "2021-05-02", '
+     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": '
+     '"2021-05-02", '
      '"code": {"text": "Trabecular bone score"}, "valueQuantity": {"value": 1.311}}}, {"resource": {"resourceType": '
      '"Observation", "effectiveDateTime": "2025-03-04", "code": {"text": "Trabecular bone score"}, '
      '"valueQuantity": {"value": 1.262}}}]}\n', 1.262),
@@ -184,7 +188,8 @@ NO_CURRENT_VALUE = [
     ("a change over a period wholly in the past",
      "Between 2019 and 2021 TBS fell from 1.33 to 1.31; today's TBS was not obtained.\n"),
     ("a FHIR bundle whose only TBS observation is an earlier one",
-     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": "2021-05-02", '
+     '{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "effectiveDateTime": '
+     '"2021-05-02", '
      '"code": {"text": "Trabecular bone score"}, "valueQuantity": {"value": 1.311}}}, {"resource": {"resourceType": '
      '"DiagnosticReport", "effectiveDateTime": "2025-03-04", "conclusion": "TBS not performed."}}]}\n'),
     ("an OBX result posted as wrong",

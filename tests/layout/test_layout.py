@@ -1,4 +1,4 @@
-"""The package layout holds: imports flow one way, no import cycles (TYPE_CHECKING and local imports included), small modules."""
+"""The package layout holds: one-way imports, no import cycles (TYPE_CHECKING and local imports too), small modules."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def _layer(module: str) -> int:
 
 
 def test_every_module_is_at_most_600_lines() -> None:
-    long = {m: n for m, p in _modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {m: n for m, p in _modules().items()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
     assert long == {}
 
 

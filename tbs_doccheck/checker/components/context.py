@@ -75,7 +75,7 @@ class FastConText(ConText):
         if not targets and self.input_span_type == "ents":
             spans = doc.ents
         elif not targets and self.input_span_type == "group":
-            spans = doc.spans[self.span_group_name] if self.span_group_name in doc.spans else []
+            spans = doc.spans.get(self.span_group_name, [])
         else:
             spans = getattr(doc._, targets)
         graph = FastConTextGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
@@ -154,7 +154,8 @@ def _sentence_scope(rule: ConTextRule, start: int, end: int, sent_starts: list[i
     requires=["token.is_sent_start"],
 )
 def make_tbs_context(nlp: Language, name: str, rules: str | None, input_span_type: str, span_group_name: str,
-                     span_attrs: dict | None, prune_on_modifier_overlap: bool, prune_on_target_overlap: bool) -> FastConText:
+                     span_attrs: dict | None, prune_on_modifier_overlap: bool,
+                     prune_on_target_overlap: bool) -> FastConText:
     """Build :class:`FastConText` (rules are added afterwards, as with medspaCy's own factory)."""
     return FastConText(nlp, name=name, rules=rules, input_span_type=input_span_type, span_group_name=span_group_name,
                        span_attrs=span_attrs, prune_on_modifier_overlap=prune_on_modifier_overlap,

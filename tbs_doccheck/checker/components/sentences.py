@@ -12,12 +12,14 @@ from tbs_doccheck.checker.speedups.offsets import token_offsets
 
 # A line that ends on one of these words was wrapped mid-phrase ("high risk of\nfracture").
 _CONTINUATION_WORDS = frozenset(
-    """of by and or the a an with w/ w/o to for in at on is are was were which that from as than be been
-    her his their its this these those into per via after before plus including whose who if when while
-    very high low increased elevated moderate""".split()
+    ["of", "by", "and", "or", "the", "a", "an", "with", "w/", "w/o", "to", "for", "in", "at", "on", "is", "are", "was",
+     "were", "which", "that", "from", "as", "than", "be", "been", "her", "his", "their", "its", "this", "these",
+     "those", "into", "per", "via", "after", "before", "plus", "including", "whose", "who", "if", "when", "while",
+     "very", "high", "low", "increased", "elevated", "moderate"]
 )
 _ABBREVIATIONS = frozenset(
-    "dr mr mrs ms st vs e.g i.e approx no nos fig dept jr sr prof ca wt ht pt pts hx dx tx rx yo y.o etc inc".split()
+    ["dr", "mr", "mrs", "ms", "st", "vs", "e.g", "i.e", "approx", "no", "nos", "fig", "dept", "jr", "sr", "prof", "ca",
+     "wt", "ht", "pt", "pts", "hx", "dx", "tx", "rx", "yo", "y.o", "etc", "inc"]
 )
 _BULLET = re.compile(r"^(?:[-*•·#>]\s|\d{1,2}[.)]\s|[a-z][.)]\s|\(\d{1,2}\)\s)")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9 /&()'.-]{0,40}:")

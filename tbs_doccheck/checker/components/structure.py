@@ -439,7 +439,8 @@ _PART_HEADING = re.compile(
     r"(?im)^[ \t*#=>\-\[(]*(?:addend(?:um|a)\b|amend(?:ed|ment)\b|corrected\s+report\b|revised\s+report\b|"
     r"report\s+(?:amended|corrected|revised)\b|correction\b(?!\s+(?:of|for)\b)|late\s+entry\b|supplement(?:al|ary)?\s+report\b)"
     # "Addendum electronically signed by: …" closes the part it signs; it opens none.
-    r"(?![ \t]{0,3}(?:was[ \t]+|is[ \t]+)?(?:electronically[ \t]+|digitally[ \t]+|e-?)?(?:signed|attested|verified|authori[sz]ed)\b)"
+    r"(?![ \t]{0,3}(?:was[ \t]+|is[ \t]+)?(?:electronically[ \t]+|digitally[ "
+    r"\t]+|e-?)?(?:signed|attested|verified|authori[sz]ed)\b)"
 )
 #: A sentence that withdraws a value as invalid.
 _RETRACTION = re.compile(

@@ -10,47 +10,42 @@ one into the report text as given.
 import re
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from tbs_doccheck.checker.components import structure
 from tbs_doccheck.checker.components.schema import TARGET_GROUP, TBS_EXT, TBS_VALUE_LABEL, register_extensions
+from tbs_doccheck.checker.components.tbs_numbers import (
+    _CELL_GAP,
+    _CLAUSE_MARK,
+    _EMPTYISH,
+    _HEADER_REST,
+    _HEADERISH,
+    _JSON_EFFECTIVE,
+    _JSON_EFFECTIVE_YEARS,
+    _JSON_NAME_KEY,
+    _JSON_OTHER_CODE,
+    _JSON_VALUE,
+    _JSON_VOID_STATUS,
+    _RANGE_CELL,
+    _TAIL_ASIDE,
+    _VALUE_HEADER,
+    _VALUE_LIST_CHARS,
+    _VALUE_TYPES,
+    GapReader,
+    TbsCandidate,
+    _quote,
+    _to_float,
+    _Values,
+    normalise_region,
+)
 from tbs_doccheck.checker.patterns import TbsValueRules
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
 from tbs_doccheck.checker.speedups.offsets import fold_case, token_offsets
 from tbs_doccheck.checker.speedups.spans import char_span
 
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z])")
-_Values = tuple[list[re.Match[str]], list[int]]
-_VALUE_LIST_CHARS = 240
-_EMPTYISH = re.compile(r"^[\s:=|()\-–]*$")
-# "TBS BY REGION", "Trabecular bone score results:" — a heading above a region list.
-_HEADERISH = re.compile(r"^[^\d\n]{0,40}$")
-# A table cell that is a range or a comparison ("1.310 - 1.600", "> 1.310"): a reference, not a value.
-_RANGE_CELL = re.compile(r"[<>≤≥=]|\d[.,]\d+\s*(?:-|–|—|to)\s*\d")
-# What may follow the TBS word in a column header ("TBS", "TBS (L1-L4)", "TBS index").
-_HEADER_REST = re.compile(r"[\s(),:/\-]*(?:L[\s\dlI\-–]{1,8})?[\s()]*(?:index|value|result|score)?[\s()]*", re.I)
-# What separates table cells on a line: a pipe, a tab, two spaces or a dotted leader.
-_CELL_GAP = re.compile(r"[|\t]|  |\.\.\.")
-# Where the clause holding a mention starts: after a sentence mark, a colon or a semicolon.
-_CLAUSE_MARK = re.compile(r"[.;:!?](?=\s)|[.;:!?]$")
-_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "L": "1", ",": "."})
-_VALUE_TYPES = frozenset({"NM", "SN", "ST", ""})
-_DIGIT_WORDS = {"zero": 0, "oh": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                "seven": 7, "eight": 8, "nine": 9}
-# A parenthesis or a bare year between two numbers of a change ("1.301 (2022) → 1.262").
-_TAIL_ASIDE = re.compile(r"\([^()\n]{0,25}\)|\b(?:19|20)\d\d\b|,")
-# A FHIR/JSON string key whose value names the observation ("display": "Trabecular bone score").
-_JSON_NAME_KEY = re.compile(r'"(?:display|text|name)"[ \t]*:[ \t]*"[^"\n]{0,80}$')
-_JSON_VALUE = re.compile(
-    r'"value(?:Quantity"[ \t\n]*:[ \t\n]*\{[^{}]{0,200}?"value"|Decimal"|Integer"|String")[ \t\n]*:[ \t\n]*"?'
-    r'(\d{1,2}[.,]\d{1,4})')
-_JSON_OTHER_CODE = re.compile(r'"code"[ \t\n]*:')
-_JSON_EFFECTIVE = re.compile(r'"(?:effectiveDateTime|effectiveInstant|start)"[ \t\n]*:[ \t\n]*"((?:19|20)\d\d)')
-_JSON_EFFECTIVE_YEARS = re.compile(r'"(?:effectiveDateTime|effectiveInstant|start|issued|date)"[ \t\n]*:[ \t\n]*"((?:19|20)\d\d)')
-_JSON_VOID_STATUS = re.compile(r'"status"[ \t\n]*:[ \t\n]*"(?:cancelled|entered-in-error)"')
 # "TBS fell from 1.301 to 1.255": a change between an earlier and the current number.
 _FROM_GAP = re.compile(r"\bfrom[ \t]*$", re.I)
 _TO_TAIL = frozenset({"to", "->", "→", "-->", "to now", "-> now", "→ now"})
@@ -59,71 +54,14 @@ _CHANGE_WORDS = re.compile(
     r"worsen\w*|deteriorat\w*|down|up)\b", re.I)
 # "…; 2023 – 1.290": the next entry of a dated series.
 _DATED_JOINT = re.compile(
-    r"[ \t]{0,3}[;,|/][ \t]{0,3}((?:\d{1,2}[/.-]){0,2}(?:19|20)\d\d)[ \t]{0,3}[:=\-–—]?[ \t]{0,3}(?:TBS[ \t]{0,3}[:=]?[ \t]{0,3})?",
+    r"[ \t]{0,3}[;,|/][ \t]{0,3}((?:\d{1,2}[/.-]){0,2}(?:19|20)\d\d)[ \t]{0,3}[:=\-–—]?[ \t]{0,3}(?:TBS[ "
+    r"\t]{0,3}[:=]?[ \t]{0,3})?",
     re.I)
 _EARLIER_OF_CHANGE = "the earlier value of a change ('from … to', '→')"
 _ARROWS = frozenset({"->", "→", "=>", "-->", "⇒", "->>"})
-# A column header that holds the TBS itself in a table headed by TBS ("TBS   value   T-score").
-_VALUE_HEADER = re.compile(r"(?:value|result|measured|score|index|tbs)\b", re.I)
 
 
-@dataclass(frozen=True, slots=True)
-class TbsCandidate:
-    """A number read as a TBS value, with where it came from.
-
-    Attributes:
-        value: The number as a float (a decimal comma read as a point, OCR ``O``/``l`` as ``0``/``1``).
-        value_start: Offset of the number in the report text.
-        value_end: End offset of the number.
-        region: Normalised vertebral region ("L1-L4") or None.
-        layout: How it was read: ``inline``, ``next_line``, ``region_list``, ``column_table``
-            (a TBS column), ``table_row`` (a TBS row of a table) or ``obx`` (an HL7 OBX segment).
-        reference: Why the number looks like a threshold rather than a measurement, or None.
-        excluded: Why the layout itself says the number is not this study's TBS (a prior column, an
-            estimate, a value corrected in the dictation, an OBX result that cannot be obtained), or None.
-        review: An ambiguity a person should look at (a table whose current column can't be told), or None.
-        current_from: Offset of the words that switch to the current value ("…, now 1.255"): history
-            words before it describe an earlier number, not this one. None when there are none.
-        series: Whether the number is an entry of a dated series ("2021 – 1.311; 2025 – 1.262"), judged
-            by its own date (from ``current_from``) only.
-    """
-
-    value: float
-    value_start: int
-    value_end: int
-    region: str | None
-    layout: str
-    reference: str | None = None
-    excluded: str | None = None
-    review: str | None = None
-    current_from: int | None = None
-    series: bool = False
-
-
-def normalise_region(raw: str) -> str:
-    """``(L1 - L4)`` → ``L1-L4``; ``L1,L3-L4`` stays itself; OCR ``Ll-L4`` → ``L1-L4``."""
-    s = re.sub(r"[()\s]", "", raw.upper())
-    s = re.sub(r"(?:TO|THROUGH|–|—)", "-", s)
-    s = re.sub(r"L[LI](?=-)", "L1", s)
-    s = re.sub(r"(?<=[-,])(?=\d)", "L", s)
-    return s
-
-
-def _to_float(raw: str) -> float:
-    """A number as written (decimal comma, OCR letters for digits inside it, or dictated words) as a float."""
-    if raw[:1].isdigit() or raw[1:2] in (".", ","):
-        return float(raw.translate(_OCR_DIGITS))
-    words = raw.lower().split()
-    whole, digits = words[0], [w for w in words[2:]]
-    return float(f"{_DIGIT_WORDS[whole]}." + "".join(str(_DIGIT_WORDS[w]) for w in digits))
-
-
-def _quote(s: str, limit: int = 40) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-class TbsValueFinder:
+class TbsValueFinder(GapReader):
     """Finds TBS values: inline (``TBS L1-L4: 1.254``), on the next line, in region lists, in the
     rows and columns of tables (tied to their study column) and in HL7 OBX segments, and adds one
     ``TBS_VALUE`` span (mention through number) per candidate."""
@@ -162,37 +100,6 @@ class TbsValueFinder:
         )
 
     # -- reading -------------------------------------------------------------------------
-    def _gap_ok(self, gap: str) -> tuple[bool, str | None]:
-        """Whether text between a TBS mention and a number still ties the two together."""
-        if len(gap) > self.rules.max_gap_chars:
-            return False, None
-        gap = structure.plain(gap)
-        if _SENTENCE_END.search(gap):
-            return False, None
-        bare = self.region.sub(" ", gap)
-        if self.gap_stop.search(bare):
-            ref = self.gap_reference.search(bare)
-            return False, ref.group(0) if ref else None
-        ref = self.gap_reference.search(bare)
-        return True, ref.group(0) if ref else None
-
-    def _hedged(self, text: str, gap: str, value_end: int) -> str | None:
-        """The words that make a number an estimate ("a TBS around 1.2 would be expected"), or None."""
-        m = self.hypothetical.search(structure.plain(gap))
-        if m:
-            return m.group(0)
-        m = self.hypothetical_after.match(text, value_end, min(len(text), value_end + 90))
-        return m.group(0).strip().split()[-1] if m else None
-
-    def _hedged_before(self, text: str, line_start: int, ms: int) -> str | None:
-        """Estimate words in the clause leading to the mention ("one would expect a TBS of …"), or None."""
-        lo = max(line_start, ms - 80)
-        clause = lo
-        for m in _CLAUSE_MARK.finditer(text, lo, ms):
-            clause = m.end()
-        m = self.hypothetical_before.search(text, clause, ms)
-        return m.group(0) if m else None
-
     def _inline(self, text: str, start: int, end: int, layout: str, values: _Values) -> list[TbsCandidate]:
         """Candidates in ``text[start:end]`` read left to right after a mention ending at ``start``.
 
@@ -215,7 +122,8 @@ class TbsValueFinder:
                 if last.excluded == _EARLIER_OF_CHANGE:
                     if " ".join(tail.lower().split()) in _TO_TAIL:
                         to = last.value_end + len(tail) - len(tail.lstrip())
-                        found.append(replace(self._cand(text, m, "", layout, None), region=last.region, current_from=to))
+                        found.append(replace(self._cand(text, m, "", layout, None), region=last.region,
+                                             current_from=to))
                     break
                 if " ".join(_TAIL_ASIDE.sub(" ", tail).split()) in _ARROWS and not last.excluded:
                     # "1.31 -> 1.262": a change written with an arrow; the number after it is the current one
@@ -226,8 +134,8 @@ class TbsValueFinder:
                 dated = _DATED_JOINT.fullmatch(tail)
                 if dated and not last.excluded:
                     # "2021 – 1.311; 2023 – 1.290; 2025 – 1.262": each number is judged by its own date
-                    found.append(replace(self._cand(text, m, "", layout, None), current_from=last.value_end + dated.start(1),
-                                         series=True))
+                    found.append(replace(self._cand(text, m, "", layout, None),
+                                         current_from=last.value_end + dated.start(1), series=True))
                     continue
                 if self.list_joint.fullmatch(tail):
                     found.append(self._cand(text, m, tail, layout, None))
@@ -235,13 +143,15 @@ class TbsValueFinder:
                 said = self.correction.match(tail)
                 if said and len(tail) <= 40:
                     new = self._cand(text, m, "", layout, None)
-                    found[-1] = replace(last, excluded=f"corrected in the dictation to {text[new.value_start:new.value_end]}")
+                    found[-1] = replace(last, excluded=f"corrected in the dictation to "
+                                                       f"{text[new.value_start:new.value_end]}")
                     found.append(replace(new, region=new.region or last.region))
                     continue
                 switch = self.current_switch.search(tail)
                 if switch and len(tail) <= 60 and not last.excluded:
                     s = last.value_end + switch.start()
-                    found[-1] = replace(last, excluded=f"an earlier value; the current one follows ('{_quote(switch.group(0))}')")
+                    found[-1] = replace(last, excluded=f"an earlier value; the current one follows "
+                                                       f"('{_quote(switch.group(0))}')")
                     new = self._cand(text, m, "", layout, None)
                     found.append(replace(new, region=new.region or last.region, current_from=s))
                 break
@@ -279,11 +189,13 @@ class TbsValueFinder:
                 tail = text[last.value_end : m.start(1)]
                 if "\n" in tail and len(tail) <= 40 and self.correction.match(tail):
                     new = self._cand(text, m, "", layout, None)
-                    found[-1] = replace(last, excluded=f"corrected in the dictation to {text[new.value_start:new.value_end]}")
+                    found[-1] = replace(last, excluded=f"corrected in the dictation to "
+                                                       f"{text[new.value_start:new.value_end]}")
                     found.append(replace(new, region=new.region or last.region))
                     return found
             if self.retraction.match(text, last.value_end, min(len(text), last.value_end + 40)):
-                found[-1] = replace(last, excluded="taken back in the dictation with no value after it ('scratch that')")
+                found[-1] = replace(last,
+                                    excluded="taken back in the dictation with no value after it ('scratch that')")
         return found
 
     def _cand(self, text: str, m: re.Match[str], before: str, layout: str, ref: str | None) -> TbsCandidate:
@@ -366,7 +278,8 @@ class TbsValueFinder:
                 continue
             role = col.role
             if own in (structure.PRIOR, structure.REFERENCE):
-                out.append(replace(cand, excluded=f"a {'prior study' if own == structure.PRIOR else 'reference'} row of the table"))
+                out.append(replace(cand, excluded=f"a {'prior study' if own == structure.PRIOR else 'reference'} row "
+                                                  f"of the table"))
             elif role == structure.PRIOR:
                 out.append(replace(cand, excluded=f"in the prior-study column ('{_quote(col.why)}')"))
             elif role == structure.CURRENT:
@@ -385,7 +298,8 @@ class TbsValueFinder:
             else:
                 why = "a table row holds several TBS numbers and no header tells which column is the current study"
                 out.append(replace(plain_cells[0], review=why))
-                out += [replace(c, excluded="another column of a table whose current column cannot be told") for c in plain_cells[1:]]
+                out += [replace(c, excluded="another column of a table whose current column cannot be told")
+                        for c in plain_cells[1:]]
         return out
 
     def _table_column(self, text: str, ls: int, le: int, cells: list[structure.Cell], i: int,
@@ -450,7 +364,8 @@ class TbsValueFinder:
             cand = TbsCandidate(_to_float(text[m.start(1):m.end(1)]), m.start(1), m.end(1), region, "column_table")
             lab = role_of.get(label.text)
             own = target_at.get(col_at.col) if (col_at := structure.column_of(line_cols, c)) else None
-            col = own if own is not None and own.role in (structure.CURRENT, structure.PRIOR) else structure.column_of(above, c)
+            col = (own if own is not None and own.role in (structure.CURRENT, structure.PRIOR)
+                   else structure.column_of(above, c))
             role, why = (lab.role, lab.text) if lab and lab.role else ((col.role, col.why) if col else (None, ""))
             if role == structure.PRIOR:
                 out.append(replace(cand, excluded=f"a prior study's entry in the table ('{_quote(why)}')"))
@@ -549,7 +464,8 @@ class TbsValueFinder:
         seen: set[int] = set()
         found_values = list(self.value_scan.finditer(text, folded))
         if " point" in folded:
-            found_values = sorted(found_values + list(self.spelled_scan.finditer(text, folded)), key=lambda m: m.start(1))
+            found_values = sorted(found_values + list(self.spelled_scan.finditer(text, folded)),
+                                  key=lambda m: m.start(1))
         values: _Values = (found_values, [m.start(1) for m in found_values])
         dates: list[list[structure.StudyDate]] = []
 
@@ -580,7 +496,8 @@ class TbsValueFinder:
                 line_end = min(line_end, me + self.rules.max_gap_chars + _VALUE_LIST_CHARS)
                 rest = text[me:line_end]
                 cands = self._inline(text, me, line_end, "inline", values)
-                if not cands and len(rest) <= 60 and (_EMPTYISH.match(self.region.sub("", rest)) or _HEADERISH.match(rest)):
+                if not cands and len(rest) <= 60 and (_EMPTYISH.match(self.region.sub("", rest))
+                                                      or _HEADERISH.match(rest)):
                     cands = self._region_list(text, line_end + 1)
                     if not cands and line_end < len(text):
                         nl = text.find("\n", line_end + 1)
@@ -589,16 +506,19 @@ class TbsValueFinder:
                     hedge = self._hedged_before(text, line_start, ms)
                     ref_word = self.reference_before.search(text, max(line_start, ms - 30), ms)
                     if ref_word and not hedge:
-                        cands = [c if c.excluded else replace(c, excluded=f"a reference value ('{_quote(ref_word.group(0))}')")
+                        cands = [c if c.excluded else replace(c, excluded=f"a reference value "
+                                                                          f"('{_quote(ref_word.group(0))}')")
                                  for c in cands]
                     if hedge:
-                        cands = [c if c.excluded else replace(c, excluded=f"an estimate or expectation, not a measured value ('{hedge}')")
+                        cands = [c if c.excluded else replace(c, excluded=f"an estimate or expectation, not a measured "
+                                                                          f"value ('{hedge}')")
                                  for c in cands]
                     anchor = self._lead(text, line_start, ms)
                     if anchor < ms and cands[0].region is None:
                         rm = self.region.search(text, anchor, ms)
                         if rm:
-                            cands = [replace(c, region=normalise_region(rm.group(0))) if c.region is None else c for c in cands]
+                            cands = [replace(c, region=normalise_region(rm.group(0))) if c.region is None else c
+                                     for c in cands]
             for c in cands:
                 if c.value_start in seen:
                     continue
@@ -620,7 +540,8 @@ class TbsValueFinder:
             if not m:
                 break
             vs = pos + m.start(2)
-            out.append(TbsCandidate(_to_float(text[vs:pos + m.end(2)]), vs, pos + m.end(2), normalise_region(m.group(1)), "region_list"))
+            out.append(TbsCandidate(_to_float(text[vs:pos + m.end(2)]), vs, pos + m.end(2),
+                                    normalise_region(m.group(1)), "region_list"))
             pos = row_end + 1
         return out
 

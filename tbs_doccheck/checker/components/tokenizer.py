@@ -15,7 +15,7 @@ from tbs_doccheck.checker.speedups.offsets import remember_offsets
 
 #: Runs of non-space characters longer than this are cut into pieces of this size.
 MAX_RUN = 64
-_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
 # A phrase is words joined by single spaces; any other whitespace is a token of its own, and no special
 # case spans one, so phrases tokenize independently.
 _PIECES = re.compile(r"\S+(?: \S+)*|\s+")
@@ -115,7 +115,7 @@ class GuardedTokenizer:
     def _straddles(self, chunks: list[str]) -> bool:
         """Whether a special-case match could cross one of the single spaces between ``chunks``."""
         edges = self._pairs_by_edge
-        for left, right in zip(chunks, chunks[1:]):
+        for left, right in zip(chunks, chunks[1:], strict=False):
             for x, y in edges.get((left[-1], right[0]), ()):
                 if right.startswith(y) and left.endswith(x):
                     return True
@@ -132,13 +132,10 @@ class GuardedTokenizer:
         return entry
 
     def _tokens_of(self, chunk: str) -> _Entry:
-        if chunk[0].isspace():
-            tokens = list(self.base(chunk))
-        else:
-            # After a line break spaCy stops memoising (a special case has matched), so its own memo does
-            # not grow by every chunk we ask about; no special case spans a line break, so the chunk's
-            # tokens are the same.
-            tokens = list(self.base("\n" + chunk))[1:]
+        # Not after a space: after a line break spaCy stops memoising (a special case has matched), so its
+        # own memo does not grow by every chunk we ask about; no special case spans a line break, so the
+        # chunk's tokens are the same.
+        tokens = list(self.base(chunk)) if chunk[0].isspace() else list(self.base("\n" + chunk))[1:]
         vocab = self.vocab
         if len(tokens) == 1 and tokens[0].norm_ == vocab[chunk].norm_:
             return _WHOLE
@@ -191,5 +188,5 @@ def _straddling_pairs(base: Tokenizer, vocab: Vocab) -> frozenset[tuple[str, str
     pairs: set[tuple[str, str]] = set()
     for string in base.rules:
         pieces = [t.text for t in plain(string)]
-        pairs.update((x, y) for x, y in zip(pieces, pieces[1:]) if x and y)
+        pairs.update((x, y) for x, y in zip(pieces, pieces[1:], strict=False) if x and y)
     return frozenset(pairs)
