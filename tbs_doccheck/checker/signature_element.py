@@ -114,9 +114,14 @@ _PRIOR_REPORT = re.compile(r"\b(?:prior|previous|earlier|outside|comparison|old)
                            re.IGNORECASE)
 
 
+_LINE_WINDOW = 300  # a signing or status line is short; a longer "line" is prose or a run-on page
+
+
 def _line_of(text: str, pos: int) -> str:
-    end = text.find("\n", pos)
-    return text[line_start_of(text, pos) : len(text) if end == -1 else end]
+    """The line holding ``pos``, at most ``_LINE_WINDOW`` characters either side (linear on one-line reports)."""
+    end = text.find("\n", pos, pos + _LINE_WINDOW)
+    start = max(line_start_of(text, pos), pos - _LINE_WINDOW)
+    return text[start : min(len(text), pos + _LINE_WINDOW) if end == -1 else end]
 
 
 #: An addendum's heading line, and what makes one hold the interpretation (value, risk or plan).

@@ -200,6 +200,7 @@ def report_dates(text: str, signature_starts: list[int], mentions: list[DateMent
             signed.append((d, "report date"))
         elif _BARE_DATE_LABEL.search(prefix):
             line_start, _ = line_span(text, d.start)
+            line_start = max(line_start, d.start - 200)  # a label sits near its date; keeps one-line reports linear
             (exam if _EXAM_LINE.search(text, line_start, d.start) else bare).append(d)
     return ReportDates(exam, signed, birth, bare)
 
