@@ -49,10 +49,22 @@ def test_sample_labels_text_matches_the_files() -> None:
         assert (SAMPLES / f"{lab.id}.txt").read_text(encoding="utf-8") == lab.text
 
 
-@pytest.mark.parametrize("labels", [SAMPLES / "labels.jsonl", VARIED], ids=["sample_reports", "varied"])
+STRESS = sorted((DATA / "stress").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [SAMPLES / "labels.jsonl", VARIED, *STRESS],
+    ids=["sample_reports", "varied", *(f"stress-{p.stem}" for p in STRESS)],
+)
 def test_labelled_sets_have_no_false_pass_and_high_accuracy(checker: Checker, labels: Path) -> None:
     rows = load_labelled(labels)
     rep = evaluate(rows, checker.check_many(r.text for r in rows))
     assert rep.false_passes == 0, [m for m in rep.misses if m.what == "verdict"]
     assert rep.verdict_accuracy >= 0.95
     assert rep.tbs_accuracy >= 0.97
+
+
+def test_the_stress_corpus_is_all_there() -> None:
+    assert [p.stem for p in STRESS] == ["A", "B", "C", "D", "E"]
+    assert sum(len(load_labelled(p)) for p in STRESS) == 440
