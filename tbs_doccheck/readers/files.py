@@ -70,6 +70,18 @@ def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[R
             )
         ]
 
+    return reports_from_items(items, stem, source, is_container)
+
+
+def reports_from_items(items: list[_Item], stem: str, source: str, is_container: bool) -> list[ReportInput]:
+    """The report inputs a file's read items make: one error record when nothing was readable, else one a report.
+
+    Args:
+        items: What a format reader found in the file.
+        stem: The file name without its suffix (the id of a single-report file).
+        source: The path, as given.
+        is_container: Whether the format holds several reports (HL7 batch, FHIR Bundle), which get positions.
+    """
     if all(item.code is not None for item in items):
         # Nothing readable: one record for the file, as for any other unreadable file.
         first = items[0]

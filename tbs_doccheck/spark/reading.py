@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from tbs_doccheck.models import ErrorCode, ReadError, ReportInput
+from tbs_doccheck.models import ErrorCode, ReportInput
 from tbs_doccheck.readers.base import _Item, _Unreadable
 from tbs_doccheck.readers.docx import _read_docx
 from tbs_doccheck.readers.fhir import _read_fhir
-from tbs_doccheck.readers.files import SUPPORTED_SUFFIXES, _require_text, _too_large
+from tbs_doccheck.readers.files import (
+    SUPPORTED_SUFFIXES,
+    _file_error,
+    _require_text,
+    _too_large,
+    reports_from_items,
+)
 from tbs_doccheck.readers.hl7 import _read_hl7
 from tbs_doccheck.readers.pdf import _read_pdf
 from tbs_doccheck.readers.rtf import _read_rtf
@@ -48,25 +54,7 @@ def read_content(source: str, data: bytes, *, max_bytes: int) -> list[ReportInpu
         # Only the type: an exception's text may quote the document.
         return [_file_error(stem, source, ErrorCode.INTERNAL, f"internal error while reading ({type(exc).__name__})")]
 
-    if all(item.code is not None for item in items):
-        # Nothing readable: one record for the file, as for any other unreadable file.
-        first = items[0]
-        problem = first.problem or "could not be read"
-        if len(items) > 1:
-            problem = f"none of its {len(items)} reports could be read; the first: {problem}"
-        return [_file_error(stem, source, first.code or ErrorCode.INTERNAL, problem)]
-    if not is_container:
-        (item,) = items
-        return [ReportInput(id=item.id or stem, text=item.text, source=source)]
-    reports = []
-    for position, item in enumerate(items, start=1):
-        report_id = item.id or f"{stem}#{position}"
-        if item.code is not None:
-            error = ReadError(code=item.code, message=f"{source}: {item.problem}")
-            reports.append(ReportInput(id=report_id, source=source, position=position, error=error))
-        else:
-            reports.append(ReportInput(id=report_id, text=item.text, source=source, position=position))
-    return reports
+    return reports_from_items(items, stem, source, is_container)
 
 
 def _items(suffix: str, data: bytes, max_bytes: int) -> tuple[list[_Item], bool]:
@@ -92,6 +80,3 @@ def _items(suffix: str, data: bytes, max_bytes: int) -> tuple[list[_Item], bool]
         return _read_fhir(data)
     raise AssertionError(f"suffix {suffix!r} is in CONTENT_SUFFIXES but has no reader here")  # pragma: no cover
 
-
-def _file_error(stem: str, source: str, code: ErrorCode, problem: str) -> ReportInput:
-    return ReportInput(id=stem, source=source, error=ReadError(code=code, message=f"{source}: {problem}"))
