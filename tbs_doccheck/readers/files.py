@@ -5,7 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePath
 from typing import NoReturn
 
 from tbs_doccheck.models import ErrorCode, ReadError, ReportInput
@@ -54,22 +55,24 @@ def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[R
         and ``text`` None.
     """
     source = os.fspath(path)
-    stem = Path(source).stem or source
+    return reports_from(source, lambda: _read_items(Path(source), max_bytes))
+
+
+def reports_from(source: str, read: Callable[[], tuple[list[_Item], bool]]) -> list[ReportInput]:
+    """The reports ``read()`` finds in ``source``; whatever goes wrong becomes one error record, never an exception.
+
+    Args:
+        source: The path, as given (ids and messages name it).
+        read: Returns the file's items and whether the file is a multi-report container.
+    """
+    stem = PurePath(source).stem or source
     try:
-        items, is_container = _read_items(Path(source), max_bytes)
+        items, is_container = read()
     except _Unreadable as exc:
         return [_file_error(stem, source, exc.code, exc.problem)]
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises for bad input"
         # Only the type: an exception's text may quote the document.
-        return [
-            _file_error(
-                stem,
-                source,
-                ErrorCode.INTERNAL,
-                f"internal error while reading ({type(exc).__name__})",
-            )
-        ]
-
+        return [_file_error(stem, source, ErrorCode.INTERNAL, f"internal error while reading ({type(exc).__name__})")]
     return reports_from_items(items, stem, source, is_container)
 
 
@@ -115,8 +118,11 @@ def _file_error(stem: str, source: str, code: ErrorCode, problem: str) -> Report
 
 def _read_items(path: Path, max_bytes: int) -> tuple[list[_Item], bool]:
     """Returns the file's reports and whether the file is a multi-report container."""
-    data = _read_bytes(path, max_bytes)
-    suffix = path.suffix.lower()
+    return items_from_bytes(path.suffix.lower(), _read_bytes(path, max_bytes))
+
+
+def items_from_bytes(suffix: str, data: bytes) -> tuple[list[_Item], bool]:
+    """A supported file's reports from its bytes, and whether the file is a multi-report container."""
     if not data.strip():
         raise _Unreadable(ErrorCode.EMPTY, "is empty (expected report text)")
     if suffix in (".txt", ".text"):
@@ -131,7 +137,7 @@ def _read_items(path: Path, max_bytes: int) -> tuple[list[_Item], bool]:
         return _read_hl7(data), True
     if suffix == ".json":
         return _read_fhir(data)
-    raise AssertionError(f"suffix {suffix!r} passed _read_bytes")  # pragma: no cover
+    raise AssertionError(f"suffix {suffix!r} has no reader")  # pragma: no cover
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:

@@ -6,19 +6,12 @@ from pathlib import PurePath
 
 from tbs_doccheck.models import ErrorCode, ReportInput
 from tbs_doccheck.readers.base import _Item, _Unreadable
-from tbs_doccheck.readers.docx import _read_docx
-from tbs_doccheck.readers.fhir import _read_fhir
 from tbs_doccheck.readers.files import (
     SUPPORTED_SUFFIXES,
-    _file_error,
-    _require_text,
     _too_large,
-    reports_from_items,
+    items_from_bytes,
+    reports_from,
 )
-from tbs_doccheck.readers.hl7 import _read_hl7
-from tbs_doccheck.readers.pdf import _read_pdf
-from tbs_doccheck.readers.rtf import _read_rtf
-from tbs_doccheck.readers.text import _decode_text
 
 __all__ = ["CONTENT_SUFFIXES", "read_content"]
 
@@ -45,16 +38,7 @@ def read_content(source: str, data: bytes, *, max_bytes: int) -> list[ReportInpu
     Returns:
         At least one :class:`ReportInput`; never raises for bad input.
     """
-    stem = PurePath(source).stem or source
-    try:
-        items, is_container = _items(PurePath(source).suffix.lower(), data, max_bytes)
-    except _Unreadable as exc:
-        return [_file_error(stem, source, exc.code, exc.problem)]
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raises for bad input"
-        # Only the type: an exception's text may quote the document.
-        return [_file_error(stem, source, ErrorCode.INTERNAL, f"internal error while reading ({type(exc).__name__})")]
-
-    return reports_from_items(items, stem, source, is_container)
+    return reports_from(source, lambda: _items(PurePath(source).suffix.lower(), data, max_bytes))
 
 
 def _items(suffix: str, data: bytes, max_bytes: int) -> tuple[list[_Item], bool]:
@@ -64,19 +48,5 @@ def _items(suffix: str, data: bytes, max_bytes: int) -> tuple[list[_Item], bool]
         raise _Unreadable(ErrorCode.UNSUPPORTED, f"has an unsupported type {suffix or '(no extension)'!r}")
     if len(data) > max_bytes:
         raise _Unreadable(ErrorCode.TOO_LARGE, _too_large(len(data), max_bytes, at_least=True))
-    if not data.strip():
-        raise _Unreadable(ErrorCode.EMPTY, "is empty (expected report text)")
-    if suffix in (".txt", ".text"):
-        return [_Item(None, _require_text(_decode_text(data)))], False
-    if suffix == ".docx":
-        return [_Item(None, _require_text(_read_docx(data)))], False
-    if suffix == ".pdf":
-        return [_Item(None, _read_pdf(data))], False
-    if suffix == ".rtf":
-        return [_Item(None, _require_text(_read_rtf(data)))], False
-    if suffix == ".hl7":
-        return _read_hl7(data), True
-    if suffix == ".json":
-        return _read_fhir(data)
-    raise AssertionError(f"suffix {suffix!r} is in CONTENT_SUFFIXES but has no reader here")  # pragma: no cover
+    return items_from_bytes(suffix, data)
 
