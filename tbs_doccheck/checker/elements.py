@@ -33,7 +33,16 @@ _MODIFIER_REASONS = {
     "REFERENCE": "a reference range or threshold",
     "FAMILY": "about someone else",
 }
+# What may follow a pasted report's heading on its line: a date, "(for reference)", a separator.
+_DETAIL_ONLY = re.compile(r"[\s:()\-–—=*#/.,\d]*(?:(?:for\s+reference|for\s+comparison|dated?|of|on|from|reproduced|"
+                          r"below|follows|attached|copied|pasted|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?)[\s:()\-–—=*#/.,\d]*)*",
+                          re.IGNORECASE)
+# Where the current report resumes after a pasted one ("CURRENT REPORT", "Today's study", "END OF PRIOR REPORT").
+_RESUME = re.compile(r"(?im)^[ \t*#>=\-]*(?:(?:current|today'?s|this|new)\s+(?:report|study|exam\w*|result|reading|"
+                     r"interpretation)\b|end\s+of\s+(?:the\s+)?(?:prior|previous|old|outside|earlier|quoted)\b|"
+                     r"addend(?:um|a)\b)")
 _SECTION_REASONS = {
+    "prior_report": "in a previous report quoted for reference",
     "comparison": "in the comparison line",
     "history": "in the history",
     "boilerplate": "in explanatory boilerplate",
@@ -168,6 +177,8 @@ class _Reader:
         out: list[tuple[int, int, str | None, int]] = []
         for sec in self.doc._.sections:
             title_start = self.doc[sec.title_span[0]].idx if sec.title_span[0] < len(self.doc) else len(text)
+            # An indented heading's title span starts at the line break and indent before it ("\n  HISTORY:").
+            title_start += len(text[title_start:title_start + 80]) - len(text[title_start:title_start + 80].lstrip())
             body_start = self.doc[sec.body_span[0]].idx if sec.body_span[0] < len(self.doc) else len(text)
             body_end = (
                 self.doc[sec.body_span[1] - 1].idx + len(self.doc[sec.body_span[1] - 1])
@@ -181,13 +192,20 @@ class _Reader:
                 inline = text[body_start:line_end].strip() if body_start <= line_end else ""
                 blank = re.search(r"\n[ \t]*\n", text[body_start:body_end])
                 para_end = body_start + blank.start() if blank else body_end
+                if cat == "prior_report" and not _DETAIL_ONLY.fullmatch(inline):
+                    cat = "comparison"  # "Prior report: none available", "Previous result: 1.301 (2021)": one line
                 if cat in _LINE_SCOPED_SECTIONS and inline:
                     scope_end = self._wrapped_end(line_start_of(text, title_start), line_end)
+                elif cat == "prior_report":
+                    # A previous report pasted whole runs, with its own headings, until the current report resumes.
+                    resume = _RESUME.search(text, line_end)
+                    scope_end = resume.start() if resume else len(text)
                 else:
                     scope_end = para_end
                 out.append((title_start, scope_end, cat, title_start))
         out.sort()
-        return out
+        quoted = [(a, b) for a, b, c, _ in out if c == "prior_report"]
+        return [sec for sec in out if not any(a < sec[0] < b for a, b in quoted)]
 
     def _wrapped_end(self, line_start: int, line_end: int) -> int:
         """Extend a one-line scope over the lines that continue its hard-wrapped sentence."""
@@ -242,6 +260,8 @@ class _Reader:
         for mod in span._.modifiers:
             cat = mod.category
             start, end = mod.modifier_span
+            if span.start <= start and end <= span.end:
+                continue  # the mention's own words ("management deferred to the referring …") don't modify it
             words = self.doc[start:end].text
             paren = self._parenthetical(self.doc[start].idx)
             if paren and not (paren[0] <= span.start_char and span.end_char <= paren[1]):
@@ -253,8 +273,18 @@ class _Reader:
                 cat = "HISTORICAL"
             cat = _CATEGORY_ALIASES.get(cat, cat)
             rule_id = (mod.rule.metadata or {}).get("id", cat)
+            if rule_id == "C-HIST-HX" and words.lower().startswith("had") and self._dated_this_year(span):
+                continue  # a letter's "she had a DEXA scan here on 11 March 2024": this exam, told in the past tense
             out.append((cat, rule_id, words))
         return out
+
+    def _dated_this_year(self, span: Span) -> bool:
+        """Whether the sentence holding ``span`` dates it with a full date in the report's (latest) year."""
+        if self.report_year is None:
+            return False
+        sentence = self.sentence(span)
+        return any(int(next(g for g in m.groups() if g)) == self.report_year
+                   for m in self.rx.full_date.finditer(sentence))
 
     def _not_an_event_year(self, start: int, end: int) -> bool:
         """Whether the year at tokens ``start:end`` dates a birth or a citation, not a past event.

@@ -42,7 +42,7 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
                 unclear.append(f.review)
         elif f.kind != "qualified":
             rej.append(_sig_ev(r, span, f, f"signer's credential is not a physician, NP or PA ({who})"))
-        elif r.scoped_section(span) in ("comparison", "history") or _PRIOR_REPORT.search(_line_of(r.text, f.start)):
+        elif r.scoped_section(span) in _QUOTED_SECTIONS or _PRIOR_REPORT.search(_line_of(r.text, f.start)):
             rej.append(_sig_ev(r, span, f, f"a prior or outside report's signature, not this report's ({who})"))
         else:
             qualified.append((span, f))
@@ -82,8 +82,12 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
     # An addendum after the signature with no qualified signature of its own is unsigned: when it carries the TBS,
     # the risk or the plan, the interpretation is not attested (elements.md, Document parts).
     # ``span`` is the last qualified signature: no qualified professional signed after such an addendum's heading.
-    for head in _ADDENDUM_HEAD.finditer(r.text, span.end_char):
-        if _ADDENDUM_HOLDS.search(r.text, head.start(), head.start() + 2000):
+    heads = list(_ADDENDUM_HEAD.finditer(r.text, span.end_char))
+    for i, head in enumerate(heads):
+        end = min(heads[i + 1].start() if i + 1 < len(heads) else len(r.text), head.start() + _ADDENDUM_WINDOW)
+        # An administrative addendum ("name corrected; no change to the TBS or risk") attests nothing new; one that
+        # states a TBS value, a risk assessment or a plan does, and so does a TBS number (a correction).
+        if _ADDENDUM_VALUE.search(r.text, head.start(), end) or _states_findings(r, head.start(), end):
             rej.append(Evidence(text=head.group(0).strip(), start=head.start(), end=head.end(),
                                 section=r.section_name(span), rule_id="G-ADDENDUM-UNSIGNED", reason="an addendum after "
                                                                                                     "the signature is "
@@ -108,6 +112,17 @@ def _signature(doc: Doc, r: _Reader) -> tuple[ElementFinding, Signer | None, str
     return ElementFinding("signature", True, f"Signed by {who}.", ev, rej[:MAX_REJECTED], review), signer, "final"
 
 
+def _states_findings(r: _Reader, start: int, end: int) -> bool:
+    """Whether ``start:end`` states a fracture-risk assessment or a plan that counts (not negated, not generic)."""
+    for labels, element in ((("RISK", "RISK_NUM"), "fracture_risk"), (("REC",), "recommendations")):
+        for span in r.targets(*labels):
+            if start <= span.start_char < end and r.rejection(span, element) is None:  # type: ignore[arg-type]
+                return True
+    return False
+
+
+#: Sections whose signatures belong to another report (a comparison line, the history, a pasted prior report).
+_QUOTED_SECTIONS = ("comparison", "history", "prior_report")
 #: A signature line quoting another report ("Prior report (2022) electronically signed by …").
 _PRIOR_REPORT = re.compile(r"\b(?:prior|previous|earlier|outside|comparison|old)\s+"
                            r"(?:report|study|exam|dxa|dexa|scan)\b",
@@ -126,8 +141,8 @@ def _line_of(text: str, pos: int) -> str:
 
 #: An addendum's heading line, and what makes one hold the interpretation (value, risk or plan).
 _ADDENDUM_HEAD = re.compile(r"^[^\w\n]{0,10}(?:addendum|amendment)\b[^\n]{0,80}", re.IGNORECASE | re.MULTILINE)
-_ADDENDUM_HOLDS = re.compile(r"\b(?:tbs|trabecular|frax|fracture|risk|recommend\w*|plan|therap\w*|treat\w*|dxa|dexa)\b",
-                             re.IGNORECASE)
+_ADDENDUM_VALUE = re.compile(r"\b(?:tbs|trabecular)\b[^\n]{0,60}?\b[0-2][.,]\d{2,4}\b", re.IGNORECASE)
+_ADDENDUM_WINDOW = 2000
 
 
 #: A not-final marker about a trainee's read or the attending's review ("Attending review: pending").

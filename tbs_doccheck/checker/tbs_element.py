@@ -184,6 +184,7 @@ def _later_parts(r: _Reader, rules: TbsValueRules | None, accepted: list[tuple[S
         return [(0, s, c) for s, c in accepted], []
     mention = _mention_rx(rules)
     signed = [_part_signed(r, p) for p in parts]
+    originals = structure.original_reports(r.text)
     withdrawn: list[tuple[Span, str]] = []
     kept = list(accepted)
     for p, ok in zip(parts, signed, strict=True):
@@ -195,9 +196,10 @@ def _later_parts(r: _Reader, rules: TbsValueRules | None, accepted: list[tuple[S
             if not word:
                 continue
             why = f"withdrawn as invalid by a signed later part ('{_one_line(p.heading, 40)}': '{word}')"
-            gone = [(s, c) for s, c in kept if c.value_start < p.start or (
-                sm.start() <= c.value_start < sm.end()
-                and not structure.replaced_at(sentence, c.value_start - sm.start()))]
+            gone = [(s, c) for s, c in kept if c.value_start < p.start
+                    or any(a <= c.value_start < b for a, b in originals)
+                    or (sm.start() <= c.value_start < sm.end()
+                        and not structure.replaced_at(sentence, c.value_start - sm.start()))]
             withdrawn += [(s, why) for s, _ in gone]
             kept = [a for a in kept if a not in gone]
     ranked = []

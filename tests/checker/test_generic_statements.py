@@ -31,8 +31,9 @@ def test_the_base_report_passes(checker: Checker) -> None:
         "Note: adults with degraded microarchitecture carry an increased fracture risk.\n",
         "Fracture risk:  [ ] Low   [ ] Moderate   [ ] High\n",
         "Fracture risk: ☐ low ☐ intermediate ☐ high\n",
+        "TBS-adjusted FRAX 10-year probability of major osteoporotic fracture: {{frax_major}}%\n",
     ],
-    ids=["teaching-paragraph", "population-note", "unticked-boxes", "unticked-ballot-boxes"],
+    ids=["teaching-paragraph", "population-note", "unticked-boxes", "unticked-ballot-boxes", "unfilled-macro"],
 )
 def test_generic_or_unticked_risk_text_is_not_this_patients_assessment(checker: Checker, risk: str) -> None:
     result = checker.check_text(_report(risk=risk))
@@ -60,8 +61,10 @@ def test_a_ticked_option_or_a_statement_about_her_counts(checker: Checker, risk:
         "Thank you once again for this kind referral.\n",
         "Guidance note: the society recommends therapy for women whose hip probability is 3 % or more.\n",
         "Treatment should be considered in men over 70 with a T-score of -2.5 or lower.\n",
+        "Referral: Dr. Knut Aas, general practitioner. Recommendations: none.\n",
     ],
-    ids=["thanks-for-referring", "thanks-for-request", "thanks-again", "society-guideline", "population-should"],
+    ids=["thanks-for-referring", "thanks-for-request", "thanks-again", "society-guideline", "population-should",
+         "referrer-header"],
 )
 def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan: str) -> None:
     result = checker.check_text(_report(plan=plan))
@@ -75,8 +78,14 @@ def test_courtesy_and_guideline_sentences_are_not_a_plan(checker: Checker, plan:
         "management.\n",
         "Further management left to the primary care physician.\n",
         "We recommend she continue denosumab every six months.\n",
+        "Recommendation: management deferred to the referring clinician.\n",
+        "Plan: we will see her in the bone clinic in six months.\n",
+        "To be reviewed in the metabolic bone clinic.\n",
+        "Continue per protocol; repeat acquisition at Month 24.\n",
+        "Kindly correlate c1inically.\n",
     ],
-    ids=["defer-to-referring", "left-to-primary-care", "continue-therapy"],
+    ids=["defer-to-referring", "left-to-primary-care", "continue-therapy", "deferred-management", "clinic-visit",
+         "clinic-review", "trial-visit", "ocr-digit-in-word"],
 )
 def test_handing_management_over_or_continuing_therapy_is_a_plan(checker: Checker, plan: str) -> None:
     assert checker.check_text(_report(plan=plan)).elements["recommendations"].satisfied
@@ -88,8 +97,14 @@ def test_handing_management_over_or_continuing_therapy_is_a_plan(checker: Checke
         ("Born 03/04/1951. Bone densitometry (DXA) of the lumbar spine today.\n", True),
         ("Per the ISCD 2023 official positions, the DXA lumbar spine study today is valid.\n", True),
         ("Her DXA in 2019 showed osteopenia.\n", False),
+        ("Her DXA from 2019 showed osteopenia.\n", False),
+        ("DOB     : 26 Aug 1951              Exam: DXA L-spine, 11 Feb 2025\n", True),
+        ("Thank you for referring her. She had a DEXA scan here on 11 February 2025, from which I derived the "
+         "TBS.\n", True),
+        ("She had a DEXA scan on 3 March 2019 that showed osteopenia.\n", False),
     ],
-    ids=["birth-year", "guideline-year", "past-study-year"],
+    ids=["birth-year", "guideline-year", "past-study-year", "past-study-from-year", "birth-date-with-month",
+         "letter-past-tense-this-exam", "letter-past-tense-earlier-exam"],
 )
 def test_a_birth_or_guideline_year_does_not_make_the_current_study_history(
     checker: Checker, line: str, counts: bool

@@ -66,5 +66,5 @@ def test_labelled_sets_have_no_false_pass_and_high_accuracy(checker: Checker, la
 
 
 def test_the_stress_corpus_is_all_there() -> None:
-    assert [p.stem for p in STRESS] == ["A", "B", "C", "D", "E"]
-    assert sum(len(load_labelled(p)) for p in STRESS) == 440
+    assert [p.stem for p in STRESS] == ["A", "B", "C", "D", "E", "F", "G", "H"]
+    assert sum(len(load_labelled(p)) for p in STRESS) == 620

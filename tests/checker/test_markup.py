@@ -6,6 +6,7 @@ import pytest
 
 from tbs_doccheck import Checker
 from tbs_doccheck.checker.markup import blank_markup
+from tbs_doccheck.checker.ocr import fold_ocr_digits
 
 PASSING = [
     "BONE DENSITOMETRY (DXA) WITH TBS",
@@ -38,3 +39,25 @@ def test_text_that_only_looks_like_markup_keeps_its_length_and_words(text: str) 
     out = blank_markup(text)
     assert len(out) == len(text)
     assert out.split()[0] == text.split()[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Kindly correlate c1inically.", "Kindly correlate clinically."),
+        ("E1ectronica11y signed", "Electronically signed"),
+        ("CL1NICAL B0NE DENSITY", "CLINICAL BONE DENSITY"),
+        ("TBS L1L4 1.234, T12L1, page1, kg/m2, 3rd, 1.2O4", "TBS L1L4 1.234, T12L1, page1, kg/m2, 3rd, 1.2O4"),
+    ],
+    ids=["lower-case-word", "several-digits", "upper-case-words", "levels-units-and-numbers-untouched"],
+)
+def test_digits_misread_for_letters_inside_words_are_read_as_those_letters(text: str, read: str) -> None:
+    assert fold_ocr_digits(text) == read
+
+
+def test_evidence_quotes_the_ocr_damaged_words_as_written(checker: Checker) -> None:
+    text = "\n".join(PASSING).replace("Electronically signed", "E1ectronica11y signed")
+    result = checker.check_text(text)
+    sig = result.elements["signature"]
+    assert sig.satisfied
+    assert sig.evidence[0].text.startswith("E1ectronica11y signed")

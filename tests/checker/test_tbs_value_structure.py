@@ -153,6 +153,16 @@ CURRENT_VALUE = [
      '"valueQuantity": {"value": 1.262}}}]}\n', 1.262),
     ("a form line with a date field above the value line",
      "Exam: DXA spine      Date: 03/04/2025\nTBS L1-L4:   1.254      Category:  partially degraded\n", 1.254),
+    ("a value with the comparison's year and value in parentheses after it",
+     "TBS L1-L4 1.251 (from 2022 baseline 1.302).\n", 1.251),
+    ("a dictated correction that repeats the region and the TBS word",
+     "L1-L4 TBS 1.197 -- correction: L1-L4 TBS 1.179, degraded.\n", 1.179),
+    ("a sentence hard-wrapped inside the region between the TBS word and its value",
+     "The trabecular bone score of L1 to\nL4 is 1.233, partially degraded.\n", 1.233),
+    ("a current report followed by a previous report pasted for reference",
+     "TBS L1-L4: 1.214.\n\nPREVIOUS REPORT (for reference) - 05/02/2022 ------------------------\n"
+     "TBS L1-L4 1.288. Impression: normal.\nElectronically signed by Ada Quill, MD 05/02/2022\n\n"
+     "CURRENT REPORT continues:\n", 1.214),
 ]
 
 # (case id, report body) — no TBS measured on this study.
@@ -207,6 +217,12 @@ NO_CURRENT_VALUE = [
      "Age-matched TBS 1.285; young-adult TBS 1.400. The patient's TBS could not be computed.\n"),
     ("a double-spaced 'not performed' line beside a prior value",
      "TBS  was not performed on this study.\nPrior TBS 1.301 (2022).\n"),
+    ("a signed addendum placed first, withdrawing the value of the original reproduced below it",
+     "ADDENDUM 03/06/2025:\nThe TBS of 1.402 in the original report is WITHDRAWN (spinal fusion hardware).\n"
+     "Electronically signed by Ada Quill, MD 03/06/2025\n\nORIGINAL REPORT:\nTBS L1-L4: 1.402.\n"),
+    ("a previous report pasted below a current report that gives no TBS",
+     "TBS: not calculated (BMI above the validated range).\n\nPRIOR REPORT (for reference):\n"
+     "Exam: DXA with TBS   Date: 02/10/2021\nL1-L4 TBS 1.276 (partially degraded).\n"),
 ]
 
 # (case id, report body) — ambiguous structure: a value is reported, and a person should look.

@@ -50,6 +50,7 @@ from tbs_doccheck.checker.components.signer import (
     _ENDS_WITH_BY,
     _FILLER,
     _HAS_WORD,
+    _HISTORY_LINE,
     _HL7_SEGMENT,
     _LABEL,
     _LOG_LINE,
@@ -412,7 +413,8 @@ class SignatureFinder(PersonReader):
             return False  # "If not approved, zoledronic acid …"
         if _STATUS_CHANGE.match(text, end, min(len(text), end + 40)):
             return False  # "status PRELIM -> FINAL": the status it changed from
-        if _LOG_LINE.match(text, self._line_bounds(text, start)[0]):
+        line_start = self._line_bounds(text, start)[0]
+        if _LOG_LINE.match(text, line_start) or _HISTORY_LINE.match(text, line_start):
             return False  # an audit-trail entry ("2024-05-03T14:22 | usr=… | draft saved") is history, not status
         if not contextual:
             return True

@@ -27,7 +27,7 @@ _TOKEN = re.compile(
 _CRED_LIKE = re.compile(r"\A(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Za-z.()/-]{1,11}\Z")
 # Punctuation and "by" between the signing words and the signer: "signed by: ", "signed | ", "signed - ".
 _BY_LEAD = re.compile(
-    r"\A[\s:\-–—=>|*.,]{0,12}(?:(?:verified|applied|affixed|present|on\s+file)\b[\s:]{0,3})?"
+    r"\A[\s:\-–—=>|*.,\])]{0,12}(?:(?:verified|applied|affixed|present|on\s+file)\b[\s:]{0,3})?"
     r"(?:(?:and|&)\s{1,3}[a-z]{2,15}ed\s{1,3}(?=by\b))?"  # "signed and authorised by"
     r"(?:(by|per|von|par|por|door)\b[\s:\-–—|]{0,12})?",
     re.IGNORECASE,
@@ -87,6 +87,10 @@ _AMBIGUOUS_LOWER = frozenset({"do", "ma", "pa", "ms", "dm", "bs", "mb", "ca", "r
 _FILLER = frozenset({"this", "is", "a", "an", "the", "it", "was", "has", "been", "be", "yet", "still", "currently",
                      "now", "only", "and", "or", "as", "of", "at", "present", "time"})
 _KIND_ORDER = ("trainee", "staff", "qualified", "unqualified", "other")
+
+
+# Where a degree was granted, written after it ("MBBS(HK)", "MRCP(UK)", "FRCP(Edin)"); normalised (upper case).
+_COUNTRY_SUFFIX = re.compile(r"(?<=[A-Z])\((?:[A-Z]{2,3}|LOND|EDIN|GLASG|IREL|HONS)\)\Z")
 
 
 def _tidy_credential(raw: str) -> str:
@@ -160,6 +164,10 @@ _BLANK_FIELD = re.compile(
 
 # An audit-trail or log line: it opens with a timestamp.
 _LOG_LINE = re.compile(r"[ \t]{0,8}\[?(?:19|20)\d\d-\d\d-\d\d[T ]\d\d:\d\d")
+# A line listing a report's versions ("Result history: Final result (5/6 3:12 PM)  Preliminary result (…)").
+_HISTORY_LINE = re.compile(r"[ \t*>•-]{0,8}(?:(?:result|status|report|version|revision|document|edit|signature|audit)"
+                           r"[ \t]+(?:history|log|trail|versions?)|audit[ \t]+trail|change[ \t]+log|versions?"
+                           r"|previous[ \t]+versions?)[ \t]*[:|-]", re.IGNORECASE)
 # A status that changed into another one ("PRELIM -> FINAL", "preliminary to final"): only the new one holds.
 _STATUS_CHANGE = re.compile(r"[ \t]{0,3}(?:->|→|=>|⇒|-->|\bto\b|\bchanged\s+to\b)[ "
                             r"\t]{0,3}(?:final|signed|verified|authori[sz]ed)\b",
@@ -197,6 +205,9 @@ class PersonReader:
         for kind in _KIND_ORDER:
             if norm in self.bags[kind]:
                 return kind
+        country = _COUNTRY_SUFFIX.search(norm)
+        if country:  # "MBBS(HK)", "MD (Lond)", "FRCP(Edin)": the degree, with where it was granted
+            return self._bag_kind(norm[: country.start()])
         return None
 
     def _credential_kind(self, token: str) -> str | None:
@@ -243,7 +254,8 @@ class PersonReader:
                 creds_start = m.start() if creds_start is None else creds_start
                 creds_end = m.end() - (len(word) - len(word.rstrip(",;:")))
                 continue
-            if creds_start is not None or _DATEISH.match(word) or word.lower() in _STOP_WORDS:
+            initial = bool(name_words) and len(word.rstrip(".")) == 1 and word[0].isupper()  # "ROE, JANE A MD"
+            if creds_start is not None or _DATEISH.match(word) or (word.lower() in _STOP_WORDS and not initial):
                 break
             if _MONTH.match(word) and len(name_words) >= 2:  # "Jane Doe March 3, 2025"; "April Lee" is a name
                 break

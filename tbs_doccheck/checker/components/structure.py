@@ -442,6 +442,11 @@ _PART_HEADING = re.compile(
     r"(?![ \t]{0,3}(?:was[ \t]+|is[ \t]+)?(?:electronically[ \t]+|digitally[ "
     r"\t]+|e-?)?(?:signed|attested|verified|authori[sz]ed)\b)"
 )
+#: The original report reproduced under a later part ("ADDENDUM …" first, then "ORIGINAL REPORT:"): it ends the part.
+_ORIGINAL_HEADING = re.compile(
+    r"(?im)^[ \t*#=>\-\[(]*(?:original|initial|superseded|first)\s+(?:report|version|read(?:ing)?|interpretation|"
+    r"dictation)\b(?![ \t]+(?:was|is|has|had|dated|of|from|stated|gave|read)\b)"
+)
 #: A sentence that withdraws a value as invalid.
 _RETRACTION = re.compile(
     r"\b(?:invalid|withdrawn|withdraw|retract\w*|rescind\w*|void(?:ed)?|erroneous|disregard\w*|unreliable|incorrect|"
@@ -461,7 +466,11 @@ class Part:
 
 
 def later_parts(text: str) -> list[Part]:
-    """Addenda, amendments and corrections headed at a line start, each up to the next such heading."""
+    """Addenda, amendments and corrections headed at a line start, each up to the next such heading.
+
+    A part also ends where the original report is reproduced under it ("ORIGINAL REPORT:", see
+    :func:`original_reports`): that text is the report the part amends, not the part.
+    """
     heads = []
     for m in _PART_HEADING.finditer(text):
         if heads and not text[line_bounds(text, heads[-1].start())[1]:m.start()].strip():
@@ -469,11 +478,22 @@ def later_parts(text: str) -> list[Part]:
         heads.append(m)
     if not heads:
         return []
+    stops = sorted([m.start() for m in heads] + [m.start() for m in _ORIGINAL_HEADING.finditer(text)])
     out = []
-    for i, m in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+    for m in heads:
+        end = next((x for x in stops if x > m.start()), len(text))
         ls, le = line_bounds(text, m.start())
         out.append(Part(m.start(), end, text[ls:le].strip()[:80]))
+    return out
+
+
+def original_reports(text: str) -> list[tuple[int, int]]:
+    """Where the original report is reproduced after a later part ("ORIGINAL REPORT:"), up to the next part."""
+    heads = [m.start() for m in _PART_HEADING.finditer(text)]
+    out = []
+    for m in _ORIGINAL_HEADING.finditer(text):
+        if any(h < m.start() for h in heads):
+            out.append((m.start(), next((h for h in heads if h > m.start()), len(text))))
     return out
 
 

@@ -60,6 +60,10 @@ _DATED_JOINT = re.compile(
 _EARLIER_OF_CHANGE = "the earlier value of a change ('from … to', '→')"
 _ARROWS = frozenset({"->", "→", "=>", "-->", "⇒", "->>"})
 
+# A sentence hard-wrapped between the TBS word and its value ("Trabecular bone score of L1 to\nL4 is 1.227").
+_WRAPS_ON = re.compile(r"(?<![ \t])[ \t]*+(?:(?:of|for|at|in|on|the|to|from|through|and|L[1-5]|is|was|measured|"
+                       r"calculated|computed|derived|score)\b[ \t]*+){1,6}+", re.IGNORECASE)
+
 
 class TbsValueFinder(GapReader):
     """Finds TBS values: inline (``TBS L1-L4: 1.254``), on the next line, in region lists, in the
@@ -497,7 +501,7 @@ class TbsValueFinder(GapReader):
                 rest = text[me:line_end]
                 cands = self._inline(text, me, line_end, "inline", values)
                 if not cands and len(rest) <= 60 and (_EMPTYISH.match(self.region.sub("", rest))
-                                                      or _HEADERISH.match(rest)):
+                                                      or _HEADERISH.match(rest) or _WRAPS_ON.fullmatch(rest)):
                     cands = self._region_list(text, line_end + 1)
                     if not cands and line_end < len(text):
                         nl = text.find("\n", line_end + 1)
