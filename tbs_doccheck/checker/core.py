@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from tbs_doccheck._version import __version__
 from tbs_doccheck.checker import verdict as score
 from tbs_doccheck.checker.findings import extract
-from tbs_doccheck.checker.markup import blank_markup
+from tbs_doccheck.checker.markup import blank_export_syntax, blank_markup
 from tbs_doccheck.checker.ocr import fold_ocr_digits
 from tbs_doccheck.checker.patterns import PatternSet, load_patterns
 from tbs_doccheck.checker.pipeline import build_nlp, release
@@ -158,10 +158,11 @@ def nlp_safe(text: str) -> str:
     """What the pipeline reads: same length as ``text``, so every offset still points into the original.
 
     Lone surrogates become U+FFFD (spaCy cannot encode them); HTML and HL7 markup is blanked out
-    (:func:`blank_markup`), and digits misread for letters inside words are read as those letters
-    (:func:`fold_ocr_digits`). Evidence text is read back from the original afterwards.
+    (:func:`blank_markup`), and so is export syntax (:func:`blank_export_syntax`); digits misread for
+    letters inside words are read as those letters (:func:`fold_ocr_digits`). Evidence text is read back
+    from the original afterwards.
     """
-    text = fold_ocr_digits(blank_markup(text))
+    text = fold_ocr_digits(blank_export_syntax(blank_markup(text)))
     if not _SURROGATE.search(text):
         return text
     return _SURROGATE.sub("\ufffd", text)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from tbs_doccheck.checker.components.schema import TARGET_GROUP
+from tbs_doccheck.checker.components.schema import TARGET_GROUP, TBS_VALUE_LABEL
 from tbs_doccheck.checker.components.sentences import wrapped
 from tbs_doccheck.checker.patterns import ElementsRules, PatternSet
 from tbs_doccheck.checker.speedups.fast_regex import Scanner
@@ -41,6 +41,12 @@ _DETAIL_ONLY = re.compile(r"[\s:()\-–—=*#/.,\d]*(?:(?:for\s+reference|for\s+
 _RESUME = re.compile(r"(?im)^[ \t*#>=\-]*(?:(?:current|today'?s|this|new)\s+(?:report|study|exam\w*|result|reading|"
                      r"interpretation)\b|end\s+of\s+(?:the\s+)?(?:prior|previous|old|outside|earlier|quoted)\b|"
                      r"addend(?:um|a)\b)")
+_Scope = tuple[int, int, "str | None", int]
+# A line-start label ending in a colon, and what follows it on the line: "Outside records (DXA 06/2021): …".
+_LEAD_IN = re.compile(r"(?m)^([^\n:]{3,160}):[ \t]*([^\n]*)$")
+_YEAR_IN_LABEL = re.compile(r"(?<![\d/.-])(?:\d{1,2}[/.-]){0,2}((?:19|20)\d\d)(?![\d/.-]|:\d)")
+_LEAD_IN_DOCUMENT = re.compile(r"\b(?:dxa|dexa|scan|study|exam|records?|reports?|results?|letter|tbs|bmd|densitometry|"
+                               r"outside|prior|previous|quoted)\b", re.IGNORECASE)
 _SECTION_REASONS = {
     "prior_report": "in a previous report quoted for reference",
     "comparison": "in the comparison line",
@@ -205,7 +211,44 @@ class _Reader:
                 out.append((title_start, scope_end, cat, title_start))
         out.sort()
         quoted = [(a, b) for a, b, c, _ in out if c == "prior_report"]
-        return [sec for sec in out if not any(a < sec[0] < b for a, b in quoted)]
+        out = [sec for sec in out if not any(a < sec[0] < b for a, b in quoted)]
+        return self._with_dated_lead_ins(out)
+
+    def _with_dated_lead_ins(self, out: list[_Scope]) -> list[_Scope]:
+        """Add the text introduced by a lead-in dated to an earlier year as a comparison scope.
+
+        "Outside records (Lakeside Imaging, DXA 06/2021): "TBS 1.270 …"" or a label line ending in a colon
+        over a quoted block: what follows belongs to that earlier study or letter (the rest of the line, or
+        the lines up to the next blank one). The section around it carries on after it.
+        """
+        if self.report_year is None:
+            return out
+        text = self.text
+        added = []
+        for m in _LEAD_IN.finditer(text):
+            label = m.group(1)
+            years = [int(y) for y in _YEAR_IN_LABEL.findall(label)]
+            # Two years back at least: a report read a month after its outside exam ("from an outside facility
+            # (12/2024):" in a January 2025 note) is still the current study; repeat scans are years apart.
+            if not years or max(years) > self.report_year - 2 or not _LEAD_IN_DOCUMENT.search(label):
+                continue
+            if self.rx.birth_context.search(label.lower()):
+                continue
+            start = m.end(1) + 1
+            end = m.end()
+            if not m.group(2).strip():
+                blank = re.search(r"\n[ \t]*\n", text[end:end + 2000])
+                end = end + blank.start() if blank else min(len(text), end + 2000)
+            added.append((start, end))
+        if not added:
+            return out
+        for start, end in added:
+            around = [sec for sec in out if sec[0] <= start < sec[1]]
+            out.append((start, end, "comparison", start))
+            if around and around[-1][1] > end:
+                out.append((end, around[-1][1], around[-1][2], around[-1][3]))
+        out.sort()
+        return out
 
     def _wrapped_end(self, line_start: int, line_end: int) -> int:
         """Extend a one-line scope over the lines that continue its hard-wrapped sentence."""
@@ -260,8 +303,10 @@ class _Reader:
         for mod in span._.modifiers:
             cat = mod.category
             start, end = mod.modifier_span
-            if span.start <= start and end <= span.end:
-                continue  # the mention's own words ("management deferred to the referring …") don't modify it
+            if span.start <= start and end <= span.end and span.label_ != TBS_VALUE_LABEL:
+                # A rule's own words ("management deferred to the referring …") don't modify it; a TBS value
+                # span runs from the TBS word to the number, and what lies between ("TBS.prior=1.301") does.
+                continue
             words = self.doc[start:end].text
             paren = self._parenthetical(self.doc[start].idx)
             if paren and not (paren[0] <= span.start_char and span.end_char <= paren[1]):

@@ -59,6 +59,10 @@ def _tbs_value(r: _Reader, rules: TbsValueRules | None = None) -> tuple[ElementF
         if others:
             review.append(f"different TBS values are given for this study ({_shown(r, cand)} and {', '.join(others)}) "
                           "and nothing tells which is current; the first was taken")
+        not_done = _not_obtained(r, cand)
+        if not_done:
+            review.append(f"the report also says the TBS was not obtained on this study ('{_one_line(not_done, 60)}'), "
+                          "yet gives a value")
         ev = [r.evidence(span, f"TBS {cand.value:g}" + (f" ({cand.region})" if cand.region else "") + " measured on "
                                                                                                       "this study")]
         ev += [r.evidence(s, "same or another region's TBS") for s, c in group if s is not span][:2]
@@ -77,6 +81,25 @@ def _tbs_value(r: _Reader, rules: TbsValueRules | None = None) -> tuple[ElementF
                                [], rej[:MAX_REJECTED], review=review), None, None)
     return (ElementFinding("tbs_value", False, "No numeric TBS value for the current study is stated.", [], [],
                            review=review), None, None)
+
+
+#: A statement that no TBS came from this study ("TBS was not performed on today's study").
+_NOT_OBTAINED = re.compile(
+    r"\b(?:TBS|trabecular\s+bone\s+score)\b(?![\s-]*(?:adj|corrected|t-?score|z-?score))[^.\n]{0,40}?\b(?:(?:was|were|is)\s+)?(?:not\s+(?:be\s+)?(?:performed|"
+    r"calculated|obtained|done|generated|measured|computed|reportable|available)|could\s*n[o']t\s+be\s+"
+    r"(?:calculated|obtained|computed|measured|performed|generated))\b", re.IGNORECASE)
+
+
+def _not_obtained(r: _Reader, cand: TbsCandidate) -> str | None:
+    """A statement elsewhere that this study gave no TBS, about neither a prior study nor a condition."""
+    for m in _NOT_OBTAINED.finditer(r.text):
+        if m.start() <= cand.value_start <= m.end() + 80:
+            continue  # the value's own sentence ("TBS 1.21, not calculated by the old software") is read there
+        sentence = r.text[max(0, m.start() - 60):m.end() + 60]
+        if re.search(r"\b(?:prior|previous|earlier|last|if|unless|would|should)\b", sentence, re.IGNORECASE):
+            continue
+        return m.group(0)
+    return None
 
 
 def _shown(r: _Reader, cand: TbsCandidate) -> str:

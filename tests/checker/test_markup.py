@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tbs_doccheck import Checker
-from tbs_doccheck.checker.markup import blank_markup
+from tbs_doccheck.checker.markup import blank_export_syntax, blank_markup
 from tbs_doccheck.checker.ocr import fold_ocr_digits
 
 PASSING = [
@@ -61,3 +61,20 @@ def test_evidence_quotes_the_ocr_damaged_words_as_written(checker: Checker) -> N
     sig = result.elements["signature"]
     assert sig.satisfied
     assert sig.evidence[0].text.startswith("E1ectronica11y signed")
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("A\\nB\\r\\nC\\n", "A\n B\n   C\n "),
+        ("NTE|2||ADDENDUM: x", "       ADDENDUM: x"),
+        ("OBX|3|TX|REP^Report||Impression: x", "                     Impression: x"),
+        ("TBS_L1_L4 ___", "TBS L1-L4 ___"),
+        ("**TBS:** 1.2 ***", "  TBS:   1.2 ***"),
+        ("a.b=1\nres.TBS=\nres.TBS.prior=1.3\nx == y", "a b:1\nres TBS:\nres TBS prior:1.3\nx == y"),
+    ],
+    ids=["literal-line-breaks", "hl7-note-head", "hl7-text-result-head", "field-name-underscores", "markdown-bold",
+         "key-value-dump"],
+)
+def test_export_syntax_is_blanked_so_field_names_read_as_words(text: str, read: str) -> None:
+    assert blank_export_syntax(text) == read

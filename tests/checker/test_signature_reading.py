@@ -202,6 +202,8 @@ UNSIGNED = [
                                                      "signed 02/03/2025\n"),
     _case("a fellow's signature waiting for the attending",
           "E-signed by Ann Low, MD (Musculoskeletal Fellow) - pending attending co-signature\n"),
+    _case("a student's note whose co-signature is still to come",
+          "Written by: Alex Grant, MS3\nAttending addendum: pending - to be co-signed by Kevin Osei, MD\n"),
 ]
 
 

@@ -163,6 +163,10 @@ CURRENT_VALUE = [
      "TBS L1-L4: 1.214.\n\nPREVIOUS REPORT (for reference) - 05/02/2022 ------------------------\n"
      "TBS L1-L4 1.288. Impression: normal.\nElectronically signed by Ada Quill, MD 05/02/2022\n\n"
      "CURRENT REPORT continues:\n", 1.214),
+    ("a key=value export", "EXAM_DESC=DXA lumbar spine + hips\nTBS_L1_L4=1.187\nTBS_CATEGORY=DEGRADED\n", 1.187),
+    ("a markdown label in bold", "**TBS (L1-L4):** 1.196 -- degraded\n", 1.196),
+    ("a dumped text field with literal line breaks",
+     'REPORT_TEXT: "TECHNIQUE: DXA, AP spine.\\nRESULTS:\\n  T-score -2.3\\n  TBS L1-L4 1.241\\n"\n', 1.241),
 ]
 
 # (case id, report body) — no TBS measured on this study.
@@ -223,6 +227,17 @@ NO_CURRENT_VALUE = [
     ("a previous report pasted below a current report that gives no TBS",
      "TBS: not calculated (BMI above the validated range).\n\nPRIOR REPORT (for reference):\n"
      "Exam: DXA with TBS   Date: 02/10/2021\nL1-L4 TBS 1.276 (partially degraded).\n"),
+    ("an HL7 note segment with a signed addendum retracting the OBX value",
+     "OBX|3|NM|TBS^Trabecular bone score L1-L4^L||1.262||||||C\n"
+     "NTE|1||ADDENDUM 03/06/2025: the TBS value reported above is RETRACTED as invalid.\n"
+     "NTE|2||Electronically signed by Ada Quill, MD 03/06/2025\n"),
+    ("an OBX whose identifier names the prior study, the current one empty",
+     "OBX|3|NM|TBS^TBS L1-L4^L||||||||X\nOBX|4|NM|TBS^TBS L1-L4 (prior)^L||1.284||||||F\n"),
+    ("a key=value dump with an empty current field and a prior one",
+     "res.TBS_L1_L4=\nres.TBS_L1_L4.prior=1.301\nres.TBS_L1_L4.prior_date=05/10/2021\n"),
+    ("an outside record quoted under a lead-in dated years before",
+     'Outside records (Lakeside Imaging, DXA 06/2021): "L1-L4 TBS 1.270, partially degraded."\n'
+     "TBS: not reportable on this study (BMI outside the validated range).\n"),
 ]
 
 # (case id, report body) — ambiguous structure: a value is reported, and a person should look.
@@ -231,6 +246,8 @@ NEEDS_REVIEW = [
      "               Study A     Study B\nTBS L1-L4      1.300       1.262\n"),
     ("two different values for the same study in findings and impression",
      "Findings: TBS L1-L4 1.241.\nConclusion: TBS 1.214, degraded.\n"),
+    ("a value beside a statement that no TBS was obtained on this study",
+     "TBS_L1_L4: 1.262\nNarrative: TBS was not performed on today's study.\n"),
 ]
 
 

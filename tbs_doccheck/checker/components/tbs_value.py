@@ -60,6 +60,8 @@ _DATED_JOINT = re.compile(
 _EARLIER_OF_CHANGE = "the earlier value of a change ('from … to', '→')"
 _ARROWS = frozenset({"->", "→", "=>", "-->", "⇒", "->>"})
 
+# An OBX identifier naming an earlier study's observation ("TBS^TBS L1-L4 (prior)^L").
+_PRIOR_IDENT = re.compile(r"\b(?:prior|previous|baseline|old|last|earlier|historical)\b", re.IGNORECASE)
 # A sentence hard-wrapped between the TBS word and its value ("Trabecular bone score of L1 to\nL4 is 1.227").
 _WRAPS_ON = re.compile(r"(?<![ \t])[ \t]*+(?:(?:of|for|at|in|on|the|to|from|through|and|L[1-5]|is|was|measured|"
                        r"calculated|computed|derived|score)\b[ \t]*+){1,6}+", re.IGNORECASE)
@@ -401,6 +403,8 @@ class TbsValueFinder(GapReader):
                                 normalise_region(rm.group(0)) if rm else None, "obx")
             if obx.no_result:
                 cand = replace(cand, excluded=f"the OBX result status is '{obx.status}' (no valid result)")
+            elif _PRIOR_IDENT.search(text, obx.ident[0], obx.ident[1]):
+                cand = replace(cand, excluded="a prior study's value (the OBX identifier says so)")
             return [cand]
         bar = text.find("|", me, line_end)
         return self._inline(text, me, line_end if bar == -1 else bar, "inline", values)
@@ -505,7 +509,13 @@ class TbsValueFinder(GapReader):
                     cands = self._region_list(text, line_end + 1)
                     if not cands and line_end < len(text):
                         nl = text.find("\n", line_end + 1)
-                        cands = self._inline(text, me, len(text) if nl == -1 else nl, "next_line", values)
+                        nl = len(text) if nl == -1 else nl
+                        # A next line whose own TBS word comes before its number ("TBS_L1_L4.prior=1.301")
+                        # holds that mention's value, not this one's.
+                        own = next(self.mention_scan.finditer(text[line_end + 1 : nl]), None)
+                        number = self.value.search(text, line_end + 1, nl)
+                        if own is None or number is None or line_end + 1 + own.start() > number.start():
+                            cands = self._inline(text, me, nl, "next_line", values)
                 if cands and cands[0].layout in ("inline", "next_line"):
                     hedge = self._hedged_before(text, line_start, ms)
                     ref_word = self.reference_before.search(text, max(line_start, ms - 30), ms)
