@@ -35,7 +35,9 @@ _MODIFIER_REASONS = {
 }
 # What may follow a pasted report's heading on its line: a date, "(for reference)", a separator.
 _DETAIL_ONLY = re.compile(r"[\s:()\-–—=*#/.,\d]*(?:(?:for\s+reference|for\s+comparison|dated?|of|on|from|reproduced|"
-                          r"below|follows|attached|copied|pasted|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?)[\s:()\-–—=*#/.,\d]*)*",
+                          r"below|follows|attached|copied|pasted|by|records?|for|comparison|reference|office|"
+                          r"requesting|scanned|faxed|the|as|received|"
+                          r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?)[\s:()\-–—=*#/.,\d]*)*",
                           re.IGNORECASE)
 # Where the current report resumes after a pasted one ("CURRENT REPORT", "Today's study", "END OF PRIOR REPORT").
 _RESUME = re.compile(r"(?im)^[ \t*#>=\-]*(?:(?:current|today'?s|this|new)\s+(?:report|study|exam\w*|result|reading|"

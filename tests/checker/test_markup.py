@@ -47,9 +47,11 @@ def test_text_that_only_looks_like_markup_keeps_its_length_and_words(text: str) 
         ("Kindly correlate c1inically.", "Kindly correlate clinically."),
         ("E1ectronica11y signed", "Electronically signed"),
         ("CL1NICAL B0NE DENSITY", "CLINICAL BONE DENSITY"),
+        ("PRlOR REPORT FOR C0MPARlSON", "PRIOR REPORT FOR COMPARISON"),
         ("TBS L1L4 1.234, T12L1, page1, kg/m2, 3rd, 1.2O4", "TBS L1L4 1.234, T12L1, page1, kg/m2, 3rd, 1.2O4"),
     ],
-    ids=["lower-case-word", "several-digits", "upper-case-words", "levels-units-and-numbers-untouched"],
+    ids=["lower-case-word", "several-digits", "upper-case-words", "l-among-capitals",
+         "levels-units-and-numbers-untouched"],
 )
 def test_digits_misread_for_letters_inside_words_are_read_as_those_letters(text: str, read: str) -> None:
     assert fold_ocr_digits(text) == read

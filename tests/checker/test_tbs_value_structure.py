@@ -233,6 +233,9 @@ NO_CURRENT_VALUE = [
      "NTE|2||Electronically signed by Ada Quill, MD 03/06/2025\n"),
     ("an OBX whose identifier names the prior study, the current one empty",
      "OBX|3|NM|TBS^TBS L1-L4^L||||||||X\nOBX|4|NM|TBS^TBS L1-L4 (prior)^L||1.284||||||F\n"),
+    ("a previous report pasted under a dashed heading with its date and source",
+     "TBS: not reportable on this study (hardware).\n\n--- Prior report (2021-10-02), copied by records ---\n"
+     "DXA spine. TBS L1-L4 1.288.\n"),
     ("a key=value dump with an empty current field and a prior one",
      "res.TBS_L1_L4=\nres.TBS_L1_L4.prior=1.301\nres.TBS_L1_L4.prior_date=05/10/2021\n"),
     ("an outside record quoted under a lead-in dated years before",
